@@ -204,7 +204,12 @@ MEDICAL_CLAIM_DIAGNOSIS = Table(
     ),
     columns=(
         _c("claim_id", "string", "Claim identifier.", required=True),
-        _c("diagnosis_sequence", "integer", "Position of the diagnosis (1 = principal).", required=True),
+        _c(
+            "diagnosis_sequence",
+            "integer",
+            "Position of the diagnosis (1 = principal).",
+            required=True,
+        ),
         _c(
             "diagnosis_code_type",
             "string",
@@ -212,8 +217,19 @@ MEDICAL_CLAIM_DIAGNOSIS = Table(
             allowed=DIAGNOSIS_CODE_TYPES,
             lowercase=True,
         ),
-        _c("diagnosis_code", "string", "ICD-10-CM code without the dot.", required=True, code="icd10cm"),
-        _c("present_on_admission", "string", "POA indicator (Y, N, U, W, 1).", allowed=("Y", "N", "U", "W", "1")),
+        _c(
+            "diagnosis_code",
+            "string",
+            "ICD-10-CM code without the dot.",
+            required=True,
+            code="icd10cm",
+        ),
+        _c(
+            "present_on_admission",
+            "string",
+            "POA indicator (Y, N, U, W, 1).",
+            allowed=("Y", "N", "U", "W", "1"),
+        ),
     ),
     primary_key=("claim_id", "diagnosis_sequence"),
 )
@@ -225,7 +241,12 @@ MEDICAL_CLAIM_PROCEDURE = Table(
     description="ICD-10-PCS procedures of institutional claims in long form.",
     columns=(
         _c("claim_id", "string", "Claim identifier.", required=True),
-        _c("procedure_sequence", "integer", "Position of the procedure (1 = principal).", required=True),
+        _c(
+            "procedure_sequence",
+            "integer",
+            "Position of the procedure (1 = principal).",
+            required=True,
+        ),
         _c(
             "procedure_code_type",
             "string",
@@ -291,10 +312,17 @@ PROVIDER = Table(
         ),
         _c("provider_name", "string", "Clinician or organization name.", required=True),
         _c("primary_taxonomy_code", "string", "NUCC taxonomy code."),
-        _c("cms_specialty_code", "string", "CMS provider specialty code (e.g. 08 family practice)."),
+        _c(
+            "cms_specialty_code", "string", "CMS provider specialty code (e.g. 08 family practice)."
+        ),
         _c("specialty", "string", "Specialty description."),
         _c("primary_care_flag", "boolean", "Primary-care clinician (PCP, NP, PA, CNS)."),
-        _c("tin", "string", "Taxpayer identification number of the billing organization.", code="tin"),
+        _c(
+            "tin",
+            "string",
+            "Taxpayer identification number of the billing organization.",
+            code="tin",
+        ),
         _c("health_system", "string", "Health system the provider belongs to."),
         _c("partner_network_flag", "boolean", "Part of the partner health system's network."),
         _c("practice_zip_code", "string", "Practice ZIP code.", code="zip"),
@@ -326,9 +354,16 @@ MARKET_BENCHMARK = Table(
 
 # --- provider (EHR) side: its own patient ids ----------------------------------------------------
 
-_PATIENT = _c("patient_id", "string", "EHR patient identifier (not the payer's member_id).", required=True)
+_PATIENT = _c(
+    "patient_id", "string", "EHR patient identifier (not the payer's member_id).", required=True
+)
 _ENCOUNTER = _c("encounter_id", "string", "EHR encounter identifier.")
-_CODE_TYPE = _c("source_code_type", "string", "Code system (icd-10-cm, snomed-ct, loinc, cpt …).", lowercase=True)
+_CODE_TYPE = _c(
+    "source_code_type",
+    "string",
+    "Code system (icd-10-cm, snomed-ct, loinc, cpt …).",
+    lowercase=True,
+)
 
 PATIENT = Table(
     name="patient",
@@ -365,7 +400,12 @@ ENCOUNTER = Table(
     columns=(
         _c("encounter_id", "string", "EHR encounter identifier.", required=True),
         _PATIENT,
-        _c("encounter_type", "string", "Type (office visit, emergency, inpatient, telehealth …).", lowercase=True),
+        _c(
+            "encounter_type",
+            "string",
+            "Type (office visit, emergency, inpatient, telehealth …).",
+            lowercase=True,
+        ),
         _c("encounter_start_date", "date", "Start date.", required=True),
         _c("encounter_end_date", "date", "End date."),
         _npi("attending_provider_npi", "NPI of the attending clinician."),
@@ -409,7 +449,12 @@ PROCEDURE = Table(
         _ENCOUNTER,
         _c("procedure_date", "date", "Date performed.", required=True),
         _CODE_TYPE,
-        _c("source_code", "string", "Procedure code (CPT, HCPCS, ICD-10-PCS, SNOMED CT).", required=True),
+        _c(
+            "source_code",
+            "string",
+            "Procedure code (CPT, HCPCS, ICD-10-PCS, SNOMED CT).",
+            required=True,
+        ),
         _npi("practitioner_npi", "NPI of the performing clinician."),
         _DATA_SOURCE,
     ),

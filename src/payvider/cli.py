@@ -1,0 +1,436 @@
+"""The ``payvider`` command line.
+
+Every command that prints a table also takes ``--json`` and then prints the same data as JSON on
+stdout; progress and messages go to stderr. Exit codes: 0 success, 2 usage error, 3 input rejected
+(the message names the file and the problem), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from payvider import __version__
+
+app = typer.Typer(
+    name="payvider",
+    help="Payvider: data platform for payer–provider value-based partnerships.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console(width=None if sys.stdout.isatty() else 160)
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
+
+
+class EngineChoice(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+class FormatChoice(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+class MemberMonthRuleChoice(StrEnum):
+    any_day = "any_day"
+    first_of_month = "first_of_month"
+
+
+WorkspaceOpt = Annotated[
+    Path, typer.Option("--workspace", "-w", help="Workspace folder.", show_default=False)
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Map failures to the documented exit codes with a one-line message (no stack trace)."""
+    from payvider.engine.backends import EngineUnavailable
+    from payvider.engine.workspace import WorkspaceError
+    from payvider.ingest.errors import InputRejected
+
+    try:
+        yield
+    except InputRejected as exc:
+        err.print(f"[bold red]input rejected[/]: {exc}", highlight=False)
+        raise typer.Exit(EXIT_REJECTED) from None
+    except (WorkspaceError, EngineUnavailable) as exc:
+        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # the last resort: a clear message, exit 1
+        err.print(f"[bold red]error[/]: {type(exc).__name__}: {exc}", highlight=False)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+@contextmanager
+def _spinner(enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    if not enabled:
+        yield lambda _msg: None
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+        yield lambda msg: progress.update(task, description=msg)
+
+
+@contextmanager
+def _bar(label: str) -> Iterator[Callable[[str, float], None]]:
+    """A progress bar on stderr; the callback takes a step name and a fraction done."""
+    with Progress(
+        TextColumn(f"{label} " + "{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=1.0)
+        yield lambda step, frac: progress.update(task, description=step, completed=frac)
+
+
+def _print_load_report(report) -> None:
+    status = "[yellow]already loaded[/] (nothing added)" if report.status != "loaded" else "loaded"
+    err.print(f"batch [bold]{report.batch_id}[/] from {report.source}: {status}", highlight=False)
+    table = RichTable(title="Load report", title_justify="left")
+    for col in ("table", "files", "read", "loaded", "quarantined"):
+        table.add_column(
+            col, justify="right" if col in ("read", "loaded", "quarantined") else "left"
+        )
+    for t in report.tables:
+        table.add_row(
+            t.table, ", ".join(t.files), f"{t.read:,}", f"{t.loaded:,}", f"{t.quarantined:,}"
+        )
+    out.print(table)
+    if report.quarantine_reasons:
+        q = RichTable(title="Quarantined (by reason)", title_justify="left")
+        for col in ("table", "field", "reason", "failures", "example"):
+            q.add_column(col)
+        for r in report.quarantine_reasons:
+            q.add_row(r["table"], str(r["field"]), r["reason"], f"{r['failures']:,}", r["example"])
+        out.print(q)
+    if report.findings:
+        f = RichTable(title="Data-quality findings (rows kept)", title_justify="left")
+        for col in ("table", "check", "rows", "detail"):
+            f.add_column(col)
+        for x in report.findings:
+            f.add_row(x.table, x.check, f"{x.rows:,}", x.detail)
+        out.print(f)
+    if report.ignored_files:
+        err.print(f"not data files, not loaded: {', '.join(report.ignored_files)}", highlight=False)
+
+
+@app.command()
+def ingest(
+    path: Annotated[
+        Path, typer.Argument(help="Folder of canonical CSV/Parquet files, or one file.")
+    ],
+    workspace: WorkspaceOpt,
+    as_of: Annotated[
+        str | None, typer.Option(help="Load date for date sanity checks (default today).")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Load a folder of canonical files into the workspace as one immutable batch."""
+    from payvider.engine.workspace import Workspace
+    from payvider.ingest import load_batch
+
+    with _errors():
+        when = dt.date.fromisoformat(as_of) if as_of else None
+        ws = Workspace(workspace, create=True)
+        with _spinner() as say:
+            report = load_batch(ws, path, as_of=when, progress=say)
+        if json_:
+            _emit_json(report.to_dict())
+        else:
+            _print_load_report(report)
+
+
+@app.command()
+def run(
+    workspace: WorkspaceOpt,
+    engine: Annotated[EngineChoice, typer.Option(help="Execution engine.")] = EngineChoice.duckdb,
+    master: Annotated[
+        str | None,
+        typer.Option(help="Spark master (e.g. spark://host:7077) or Spark Connect URL (sc://…)."),
+    ] = None,
+    member_month_rule: Annotated[
+        MemberMonthRuleChoice,
+        typer.Option(help="Count a month when enrolled on any day or the 1st."),
+    ] = MemberMonthRuleChoice.any_day,
+    json_: JsonOpt = False,
+) -> None:
+    """Run the pipeline over every loaded batch; writes W/runs/<run id>/."""
+    from payvider.engine.runs import run_pipeline
+    from payvider.engine.workspace import Workspace
+    from payvider.pipeline import RunParameters
+
+    with _errors():
+        ws = Workspace(workspace)
+        params = RunParameters(member_month_rule=member_month_rule.value)
+        with _bar("run") as bar:
+            result = run_pipeline(
+                ws,
+                engine.value,
+                master,
+                params,
+                progress=lambda step, i, n: bar(step, i / max(n, 1)),
+            )
+        if json_:
+            _emit_json(result.manifest)
+            return
+        err.print(f"run [bold]{result.run_id}[/] written to {result.path}", highlight=False)
+        table = RichTable(title=f"Run {result.run_id} ({engine.value})", title_justify="left")
+        for col in ("table", "rows", "seconds"):
+            table.add_column(col, justify="left" if col == "table" else "right")
+        for name, info in result.manifest["outputs"].items():
+            table.add_row(name, f"{info['rows']:,}", f"{info['seconds']:.2f}")
+        out.print(table)
+
+
+@app.command()
+def runs(workspace: WorkspaceOpt, json_: JsonOpt = False) -> None:
+    """List the workspace's runs, newest last."""
+    from payvider.engine.runs import list_runs
+    from payvider.engine.workspace import Workspace
+
+    with _errors():
+        rows = list_runs(Workspace(workspace))
+        if json_:
+            _emit_json(rows)
+            return
+        table = RichTable(title="Runs (newest last)", title_justify="left")
+        for col in ("run_id", "created_at", "engine", "batches", "tables", "seconds"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(
+                *(
+                    str(r[c])
+                    for c in ("run_id", "created_at", "engine", "batches", "tables", "seconds")
+                )
+            )
+        out.print(table)
+
+
+@app.command()
+def quarantine(
+    workspace: WorkspaceOpt,
+    batch: Annotated[str | None, typer.Option(help="Batch id (default: every batch).")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 50,
+    json_: JsonOpt = False,
+) -> None:
+    """Show quarantined rows: file, row, field, value and reason."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from payvider.engine.workspace import Workspace, WorkspaceError
+
+    with _errors():
+        ws = Workspace(workspace)
+        batches = [batch] if batch else ws.batch_ids()
+        parts = []
+        for b in batches:
+            path = ws.batches_dir / b / "quarantine.parquet"
+            if not path.exists():
+                raise WorkspaceError(f"no batch {b!r} in {ws.root}")
+            t = pq.read_table(path)
+            parts.append(t.append_column("batch_id", pa.array([b] * t.num_rows, pa.string())))
+        rows = pa.concat_tables(parts).to_pylist() if parts else []
+        if json_:
+            _emit_json({"total": len(rows), "rows": rows[:limit]})
+            return
+        table = RichTable(title=f"Quarantine: {len(rows):,} failures", title_justify="left")
+        for col in ("batch_id", "table", "file", "row", "field", "value", "reason"):
+            table.add_column(col)
+        for r in rows[:limit]:
+            table.add_row(
+                *(
+                    str(r[c]) if r[c] is not None else ""
+                    for c in ("batch_id", "table", "file", "row", "field", "value", "reason")
+                )
+            )
+        out.print(table)
+
+
+@app.command()
+def schema(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/schema.md.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Describe the canonical tables."""
+    from payvider.schema import TABLES
+    from payvider.schema.docs import render_schema_markdown
+
+    if markdown:
+        sys.stdout.write(render_schema_markdown() + "\n")
+        return
+    rows = [
+        {
+            "table": t.name,
+            "side": t.side,
+            "grain": t.grain,
+            "columns": len(t.columns),
+            "primary_key": list(t.primary_key),
+            "required": t.required_columns,
+        }
+        for t in TABLES.values()
+    ]
+    if json_:
+        _emit_json(rows)
+        return
+    table = RichTable(title="Canonical tables", title_justify="left")
+    for col in ("table", "side", "grain", "columns", "primary key"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["table"], r["side"], r["grain"], str(r["columns"]), ", ".join(r["primary_key"])
+        )
+    out.print(table)
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the population to.")],
+    members: Annotated[int, typer.Option(help="Number of members.", min=1)] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    config: Annotated[Path | None, typer.Option(help="Parameters YAML.")] = None,
+    format_: Annotated[
+        FormatChoice, typer.Option("--format", help="File format.")
+    ] = FormatChoice.parquet,
+    json_: JsonOpt = False,
+) -> None:
+    """Generate a synthetic payer + health-system population with planted truth."""
+    from payvider.synth import SynthConfig, generate_population
+
+    with _errors():
+        cfg = SynthConfig.from_yaml(config) if config else None
+        with _bar("generate") as bar:
+            summary = generate_population(out_dir, members, seed, cfg, format_.value, progress=bar)
+        if json_:
+            _emit_json(summary)
+            return
+        _print_generate_summary(summary, out_dir)
+
+
+def _print_generate_summary(summary: dict, out_dir: Path) -> None:
+    rows = summary.get("rows", {})
+    table = RichTable(title=f"Generated population in {out_dir}", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in rows.items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to put the demo data and workspace.")
+    ] = Path("payvider-demo"),
+    members: Annotated[int, typer.Option(help="Members to generate.", min=100)] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    engine: Annotated[EngineChoice, typer.Option(help="Execution engine.")] = EngineChoice.duckdb,
+    json_: JsonOpt = False,
+) -> None:
+    """Generate a population, load it, run the whole pipeline and write the report."""
+    from payvider.engine.runs import run_pipeline
+    from payvider.engine.workspace import Workspace
+    from payvider.ingest import load_batch
+    from payvider.pipeline import RunParameters
+    from payvider.reports.html import write_report
+    from payvider.synth import generate_population
+
+    with _errors():
+        data_dir = directory / "data"
+        ws_dir = directory / "workspace"
+        with _bar("demo") as bar:
+            bar("generating population", 0.0)
+            summary = generate_population(
+                data_dir,
+                members,
+                seed,
+                None,
+                "parquet",
+                progress=lambda step, frac: bar(f"generate: {step}", 0.4 * frac),
+            )
+            ws = Workspace(ws_dir, create=True)
+            bar("loading", 0.4)
+            report = load_batch(ws, data_dir, progress=lambda msg: bar(f"load: {msg}", 0.5))
+            result = run_pipeline(
+                ws,
+                engine.value,
+                None,
+                RunParameters(),
+                progress=lambda step, i, n: bar(f"run: {step}", 0.6 + 0.3 * i / max(n, 1)),
+            )
+            bar("writing report", 0.95)
+            report_path = write_report(ws, directory / "report.html", result.run_id)
+        payload = {
+            "generated": summary,
+            "load": report.to_dict(),
+            "run": result.manifest,
+            "report": str(report_path),
+        }
+        if json_:
+            _emit_json(payload)
+            return
+        _print_load_report(report)
+        table = RichTable(title=f"Run {result.run_id}", title_justify="left")
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        for name, info in result.manifest["outputs"].items():
+            table.add_row(name, f"{info['rows']:,}")
+        out.print(table)
+        out.print(f"Report: [bold]{report_path}[/]", highlight=False)
+
+
+@app.command()
+def report(
+    workspace: WorkspaceOpt,
+    out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path(
+        "report.html"
+    ),
+    run_id: Annotated[str | None, typer.Option("--run", help="Run id (default: newest).")] = None,
+) -> None:
+    """Write a self-contained HTML report of a run."""
+    from payvider.engine.workspace import Workspace
+    from payvider.reports.html import write_report
+
+    with _errors():
+        path = write_report(Workspace(workspace), out_path, run_id)
+        out.print(f"Report: [bold]{path}[/]", highlight=False)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,163 @@
+"""Execution engines. The only module that knows DuckDB and Spark exist.
+
+Everything else builds Ibis expressions; an :class:`Engine` reads Parquet into tables, executes
+expressions and writes their results as single Parquet files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+EngineName = Literal["duckdb", "spark"]
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine's optional dependencies are not installed."""
+
+
+class Engine:
+    """A connected Ibis backend with Payvider's read/write conventions."""
+
+    name: str = "base"
+
+    def __init__(self, con: ibis.BaseBackend) -> None:
+        self.con = con
+
+    def read_parquet(self, path: Path | str, table_name: str | None = None) -> ir.Table:
+        return self.con.read_parquet(str(path), table_name=table_name or _temp_name())
+
+    def from_arrow(self, table: pa.Table, table_name: str | None = None) -> ir.Table:
+        """Materialise an Arrow table in the engine."""
+        return self.con.create_table(table_name or _temp_name(), table, temp=True)
+
+    def materialize(self, expr: ir.Table, table_name: str | None = None) -> ir.Table:
+        """Compute ``expr`` once and keep the result as a table of the engine."""
+        return self.con.create_table(table_name or _temp_name(), expr, temp=True)
+
+    def write_parquet(self, expr: ir.Table, path: Path) -> None:
+        raise NotImplementedError
+
+    def to_arrow(self, expr: ir.Expr) -> pa.Table:
+        return expr.to_pyarrow()
+
+    def execute(self, expr: ir.Expr):
+        return expr.execute()
+
+    def close(self) -> None:
+        self.con.disconnect()
+
+    def describe(self) -> dict:
+        return {"engine": self.name, "version": getattr(self.con, "version", None)}
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+
+    def __init__(self, memory_limit: str | None = None, threads: int | None = None) -> None:
+        config: dict = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        super().__init__(ibis.duckdb.connect(**config))
+
+    def write_parquet(self, expr: ir.Table, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.con.to_parquet(expr, str(path))
+
+
+class SparkEngine(Engine):
+    """PySpark in local mode by default; a cluster master or a Spark Connect URL (``sc://…``)."""
+
+    name = "spark"
+
+    def __init__(self, master: str | None = None) -> None:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise EngineUnavailable(
+                "the spark engine needs PySpark: pip install 'payvider[spark]'"
+            ) from None
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        self._warehouse = _spark_scratch()
+        builder = SparkSession.builder.appName("payvider")
+        if master and master.startswith("sc://"):
+            builder = builder.remote(master)
+        else:
+            builder = (
+                builder.master(master or "local[2]")
+                .config("spark.sql.warehouse.dir", self._warehouse)
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                .config("spark.driver.memory", "2g")
+            )
+        self.session = builder.getOrCreate()
+        self.session.sparkContext.setLogLevel("ERROR")
+        super().__init__(ibis.pyspark.connect(self.session))
+
+    def from_arrow(self, table: pa.Table, table_name: str | None = None) -> ir.Table:
+        # Spark cannot take Arrow directly through Ibis' create_table; go through Parquet, which
+        # keeps decimals and dates exact.
+        import pyarrow.parquet as pq
+
+        path = Path(self._warehouse) / f"{_temp_name()}.parquet"
+        pq.write_table(table, path)
+        return self.read_parquet(path, table_name)
+
+    def materialize(self, expr: ir.Table, table_name: str | None = None) -> ir.Table:
+        return expr.cache()
+
+    def write_parquet(self, expr: ir.Table, path: Path) -> None:
+        """Write one Parquet file (Spark writes folders of parts; keep the single part)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.con._run_pre_execute_hooks(expr)  # registers memtables, as Ibis' own writers do
+        df = self.con._session.sql(self.con.compile(expr))
+        tmp = path.parent / f".{path.name}.parts-{uuid.uuid4().hex[:8]}"
+        df.coalesce(1).write.mode("overwrite").parquet(str(tmp))
+        parts = sorted(tmp.glob("part-*.parquet"))
+        if len(parts) != 1:
+            raise RuntimeError(f"spark wrote {len(parts)} parts for {path.name}")
+        shutil.move(str(parts[0]), path)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def close(self) -> None:
+        """Spark sessions are expensive to start: one stays up per process and is reused."""
+
+    def describe(self) -> dict:
+        return {"engine": self.name, "version": self.session.version}
+
+
+def connect(engine: EngineName = "duckdb", master: str | None = None) -> Engine:
+    """Connect to an engine by name: ``duckdb`` (embedded, the default) or ``spark``."""
+    if engine == "duckdb":
+        return DuckDBEngine()
+    if engine == "spark":
+        return SparkEngine(master)
+    raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+_SCRATCH: list[str] = []
+
+
+def _spark_scratch() -> str:
+    """One warehouse folder per process (a shared one makes the next session fail)."""
+    if not _SCRATCH:
+        _SCRATCH.append(tempfile.mkdtemp(prefix="payvider-spark-"))
+    return _SCRATCH[0]
+
+
+def _temp_name() -> str:
+    return f"pv_{uuid.uuid4().hex[:12]}"
