@@ -191,6 +191,7 @@ def _prepare_columns(spec: Table, read: FileRead, name: str, findings: list[Find
         )
         cols.add("product_line")
 
+    table = _pad_numeric_codes(spec, table, name, findings)
     missing = [c for c in spec.required_columns if c not in cols]
     if missing:
         raise InputRejected(
@@ -214,6 +215,49 @@ def _prepare_columns(spec: Table, read: FileRead, name: str, findings: list[Find
     return table
 
 
+#: Fixed widths of codes that lose leading zeros when a tool stores them as numbers.
+CODE_WIDTHS = {
+    "npi": 10,
+    "tin": 9,
+    "ndc": 11,
+    "zip": 5,
+    "bill_type": 3,
+    "revenue_code": 4,
+    "place_of_service": 2,
+    "drg": 3,
+}
+
+
+def _pad_numeric_codes(
+    spec: Table, table: pa.Table, name: str, findings: list[Finding]
+) -> pa.Table:
+    """Codes stored as integers (``02`` → ``2``) get their leading zeros back, and it is reported."""
+    import pyarrow.compute as pc
+
+    padded = []
+    for col in spec.columns:
+        width = CODE_WIDTHS.get(col.code or "")
+        if not width or col.name not in table.column_names:
+            continue
+        arr = table.column(col.name)
+        if not pa.types.is_integer(arr.type):
+            continue
+        text = pc.utf8_lpad(pc.cast(arr, pa.string()), width=width, padding="0")
+        table = table.set_column(table.column_names.index(col.name), col.name, text)
+        padded.append(col.name)
+    if padded:
+        findings.append(
+            Finding(
+                spec.name,
+                "codes_stored_as_numbers",
+                len(padded),
+                f"{name}: code columns stored as numbers were zero-padded to their width: "
+                + ", ".join(padded),
+            )
+        )
+    return table
+
+
 # --- wide diagnosis / procedure columns ----------------------------------------------------------
 
 
@@ -227,58 +271,75 @@ def _long_codes(
     if not present:
         return None
     type_col = f"{kind}_code_type"
-    parts = []
-    for i in range(1, WIDE_CODE_COUNT + 1):
-        code_col = f"{kind}_code_{i}"
-        if code_col not in claims.columns:
-            continue
-        extra_col = f"diagnosis_poa_{i}" if kind == "diagnosis" else f"procedure_date_{i}"
-        extra_name = "present_on_admission" if kind == "diagnosis" else "procedure_date"
-        code = claims[code_col].cast("string").strip().nullif("")
-        parts.append(
-            claims.filter(code.notnull()).select(
-                **{FILE: claims[FILE], ROW: claims[ROW], PART: ibis.literal(i, "int64")},
-                claim_id=claims.claim_id.cast("string").strip(),
-                line=claims.claim_line_number.cast("string").try_cast("int64"),
-                **{
-                    f"{kind}_sequence": ibis.literal(str(i)),
-                    f"{kind}_code": code,
-                    f"{kind}_code_type": (
-                        claims[type_col].cast("string")
-                        if type_col in claims.columns
-                        else ibis.null().cast("string")
-                    ),
-                    extra_name: (
-                        claims[extra_col].cast("string")
-                        if extra_col in claims.columns
-                        else ibis.null().cast("string")
-                    ),
-                },
-            )
-        )
-    if not parts:
-        return None
-    melted = engine.materialize(ibis.union(*parts, distinct=False))
-    seq = f"{kind}_sequence"
-    window = ibis.window(group_by=["claim_id", seq], order_by=["line", ROW])
-    ranked = melted.mutate(
-        __n=ibis.row_number().over(window),
-        __variants=melted[f"{kind}_code"].nunique().over(ibis.window(group_by=["claim_id", seq])),
+    extra_name = "present_on_admission" if kind == "diagnosis" else "procedure_date"
+    extra_cols = WIDE_POA_COLUMNS if kind == "diagnosis" else WIDE_PROCEDURE_DATE_COLUMNS
+
+    # Claim-level codes are repeated on every line (Tuva layout); take them from the claim's lowest
+    # line (then earliest row) and count claims whose lines disagree. Working per line first and
+    # melting only the chosen lines is far cheaper than melting every line.
+    def text(col: str) -> ir.StringValue:
+        return claims[col].cast("string").strip().nullif("")
+
+    order = (
+        claims.claim_line_number.cast("string").try_cast("int64").fill_null(999_999) * 4_294_967_296
+        + claims[ROW]
     )
-    conflicts = int(
-        ranked.filter((ranked["__n"] == 0) & (ranked["__variants"] > 1)).count().execute()
+    signature = ibis.literal("|").join([text(c).fill_null("") for c in present])
+    lines = claims.select(
+        FILE,
+        ROW,
+        *present,
+        *[c for c in extra_cols if c in claims.columns],
+        *([type_col] if type_col in claims.columns else []),
+        claim_id=claims.claim_id.cast("string").strip(),
+        __order=order,
+        __signature=signature,
     )
+    per_claim = lines.group_by("claim_id").aggregate(
+        __first=lines["__order"].min(), __variants=lines["__signature"].nunique()
+    )
+    joined = lines.inner_join(per_claim, "claim_id")
+    chosen = engine.materialize(
+        joined.filter(joined["__order"] == joined["__first"]).drop("__order", "__first")
+    )
+    conflicts = int(chosen.filter(chosen["__variants"] > 1).count().execute())
     if conflicts:
         findings.append(
             Finding(
                 f"medical_claim_{kind}",
                 "lines_disagree",
                 conflicts,
-                f"claim lines of the same claim list different {kind} codes at the same position; "
-                "the code on the lowest line number was used",
+                f"claims whose lines list different {kind} codes; the codes on the lowest line "
+                "number were used",
             )
         )
-    first = ranked.filter(ranked["__n"] == 0).drop("__n", "__variants", "line")
+    parts = []
+    for i in range(1, WIDE_CODE_COUNT + 1):
+        code_col, extra_col = f"{kind}_code_{i}", extra_cols[i - 1]
+        if code_col not in chosen.columns:
+            continue
+        code = chosen[code_col].cast("string").strip().nullif("")
+        parts.append(
+            chosen.filter(code.notnull()).select(
+                **{FILE: chosen[FILE], ROW: chosen[ROW], PART: ibis.literal(i, "int64")},
+                claim_id=chosen.claim_id,
+                **{
+                    f"{kind}_sequence": ibis.literal(str(i)),
+                    f"{kind}_code": code,
+                    f"{kind}_code_type": (
+                        chosen[type_col].cast("string")
+                        if type_col in chosen.columns
+                        else ibis.null().cast("string")
+                    ),
+                    extra_name: (
+                        chosen[extra_col].cast("string")
+                        if extra_col in chosen.columns
+                        else ibis.null().cast("string")
+                    ),
+                },
+            )
+        )
+    first = engine.materialize(ibis.union(*parts, distinct=False))
 
     if kind == "diagnosis":
         raw_type = first.diagnosis_code_type.strip().lower()
@@ -287,10 +348,15 @@ def _long_codes(
         # whenever the code is a well-formed ICD-10-CM code (seven-character CM codes such as
         # S0501XA are also well-formed PCS strings, so the PCS pattern cannot tell them apart).
         looks_cm = code.re_search(codes.ICD10CM)
-        missing = int(first.filter(raw_type.isnull()).count().execute())
-        mislabelled = int(
-            first.filter(raw_type.isin(["icd-10-pcs", "icd-9-pcs"]) & looks_cm).count().execute()
+        counts = (
+            first.aggregate(
+                missing=raw_type.isnull().sum(),
+                mislabelled=(raw_type.isin(["icd-10-pcs", "icd-9-pcs"]) & looks_cm).sum(),
+            )
+            .to_pyarrow()
+            .to_pylist()[0]
         )
+        missing, mislabelled = int(counts["missing"] or 0), int(counts["mislabelled"] or 0)
         if missing:
             findings.append(
                 Finding(

@@ -8,6 +8,7 @@ the rest are loaded. All rules derive from the declaration in ``payvider.schema`
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ibis
@@ -90,90 +91,89 @@ def validate_table(engine: Engine, raw: ir.Table, spec: Table, as_of: dt.date) -
             projection[_raw(col.name)] = raw[col.name].cast("string")
         else:
             projection[col.name] = ibis.null().cast(col.ibis_type)
-    wide = engine.materialize(raw.select(**projection))
+    staged = raw.select(**projection)
+    checks: list[tuple[Callable[[ir.Table], ir.BooleanValue], str, str, str]] = []
 
-    failures: list[ir.Table] = []
+    def fail(
+        condition: Callable[[ir.Table], ir.BooleanValue], field: str, value: str, reason: str
+    ) -> None:
+        checks.append((condition, field, value, reason))
 
-    def fail(condition: ir.BooleanValue, field: str, value: ir.Value, reason: str) -> None:
-        failures.append(
-            wide.filter(condition).select(
-                **{FILE: wide[FILE], ROW: wide[ROW], PART: wide[PART]},
-                field=ibis.literal(field),
-                value=value.cast("string"),
-                reason=ibis.literal(reason),
-            )
-        )
-
+    latest = as_of + dt.timedelta(days=366)
     for col in spec.columns:
-        typed = wide[col.name]
         if col.name not in raw.columns:
             continue
-        raw_text = wide[_raw(col.name)]
-        raw_present = raw_text.strip().nullif("").notnull()
+        name, raw_name = col.name, _raw(col.name)
+
+        def present(t: ir.Table, raw_name: str = raw_name) -> ir.BooleanValue:
+            return t[raw_name].strip().nullif("").notnull()
+
         if col.required:
-            fail(~raw_present, col.name, raw_text, "required field is missing")
+            fail(lambda t, p=present: ~p(t), name, raw_name, "required field is missing")
         if col.type != "string":
-            fail(raw_present & typed.isnull(), col.name, raw_text, _TYPE_WORDS[col.type])
+            fail(
+                lambda t, p=present, n=name: p(t) & t[n].isnull(),
+                name,
+                raw_name,
+                _TYPE_WORDS[col.type],
+            )
         if col.allowed:
             fail(
-                typed.notnull() & ~typed.isin(col.allowed),
-                col.name,
-                raw_text,
+                lambda t, n=name, a=col.allowed: t[n].notnull() & ~t[n].isin(a),
+                name,
+                raw_name,
                 f"unknown code: not one of {', '.join(col.allowed)}",
             )
         if col.code:
             fail(
-                typed.notnull() & ~CHECKERS[col.code](typed),
-                col.name,
-                raw_text,
+                lambda t, n=name, c=CHECKERS[col.code]: t[n].notnull() & ~c(t[n]),
+                name,
+                raw_name,
                 f"not {FORMAT_DESCRIPTIONS[col.code]}",
             )
         if col.type == "date":
-            latest = as_of + dt.timedelta(days=366)
             fail(
-                typed < EARLIEST_DATE,
-                col.name,
-                raw_text,
+                lambda t, n=name: t[n] < EARLIEST_DATE,
+                name,
+                raw_name,
                 f"implausible date before {EARLIEST_DATE}",
             )
             fail(
-                typed > latest,
-                col.name,
-                raw_text,
+                lambda t, n=name: t[n] > latest,
+                name,
+                raw_name,
                 f"far-future date (after {latest}, a year past the load date)",
             )
             if col.name == "birth_date":
-                fail(typed > as_of, col.name, raw_text, "birth date is in the future")
+                fail(lambda t, n=name: t[n] > as_of, name, raw_name, "birth date is in the future")
 
     for rule in spec.date_orders:
         if rule.start in raw.columns and rule.end in raw.columns:
             fail(
-                wide[rule.end] < wide[rule.start],
+                lambda t, r=rule: t[r.end] < t[r.start],
                 rule.end,
-                wide[rule.end],
+                _raw(rule.end),
                 f"{rule.end} is before {rule.start}",
             )
 
+    # One pass flags rows with any failure; the (few) flagged rows are then examined check by
+    # check, instead of scanning every row once per check.
+    any_bad = ibis.literal(False)
+    for condition, *_ in checks:
+        any_bad = any_bad | condition(staged).fill_null(False)
+    wide = engine.materialize(staged.mutate(__bad=any_bad))
+    bad = engine.materialize(wide.filter(wide["__bad"]))
+    failures: list[ir.Table] = [
+        bad.filter(condition(bad)).select(
+            **{FILE: bad[FILE], ROW: bad[ROW], PART: bad[PART]},
+            field=ibis.literal(field),
+            value=bad[value].cast("string"),
+            reason=ibis.literal(reason),
+        )
+        for condition, field, value, reason in checks
+    ]
     if all(k in raw.columns for k in spec.primary_key):
-        window = ibis.window(
-            group_by=[wide[k] for k in spec.primary_key], order_by=[FILE, ROW, PART]
-        )
-        ranked = wide.mutate(
-            __dup=ibis.row_number().over(window),
-            __first=wide[ROW].first().over(window),
-        )
-        key = ibis.literal("|").join(
-            [ranked[k].cast("string").fill_null("") for k in spec.primary_key]
-        )
-        failures.append(
-            ranked.filter(ranked["__dup"] > 0).select(
-                **{FILE: ranked[FILE], ROW: ranked[ROW], PART: ranked[PART]},
-                field=ibis.literal(",".join(spec.primary_key)),
-                value=key,
-                reason=ibis.literal("duplicate primary key; first seen at row ")
-                + ranked["__first"].cast("string"),
-            )
-        )
+        failures.append(_duplicate_keys(wide, spec))
 
     all_failures = (
         ibis.union(*failures, distinct=False)
@@ -182,3 +182,33 @@ def validate_table(engine: Engine, raw: ir.Table, spec: Table, as_of: dt.date) -
     )
     typed_table = wide.select(FILE, ROW, PART, *spec.column_names)
     return Validated(typed=typed_table, failures=all_failures)
+
+
+def _duplicate_keys(wide: ir.Table, spec: Table) -> ir.Table:
+    """Rows whose primary key was already seen on an earlier row.
+
+    Aggregating keys and joining back the few duplicated ones is far cheaper than a window over
+    every row. Null key parts compare as empty text so that they can still collide.
+    """
+    keys = {f"__k{i}": wide[k].cast("string").fill_null("") for i, k in enumerate(spec.primary_key)}
+    order = wide[FILE].cast("int64") * 1_000_000_000_000 + wide[ROW] * 100 + wide[PART]
+    keyed = wide.select(FILE, ROW, PART, __ord=order, **keys)
+    dups = (
+        keyed.group_by(list(keys))
+        .aggregate(
+            __n=keyed.count(),
+            __first_ord=keyed["__ord"].min(),
+            __first_row=keyed[ROW].argmin(keyed["__ord"]),
+        )
+        .filter(lambda t: t["__n"] > 1)
+    )
+    joined = keyed.inner_join(dups, list(keys))
+    later = joined.filter(joined["__ord"] > joined["__first_ord"])
+    value = ibis.literal("|").join([later[k] for k in keys])
+    return later.select(
+        **{FILE: later[FILE], ROW: later[ROW], PART: later[PART]},
+        field=ibis.literal(",".join(spec.primary_key)),
+        value=value,
+        reason=ibis.literal("duplicate primary key; first seen at row ")
+        + later["__first_row"].cast("string"),
+    )

@@ -1,0 +1,49 @@
+"""Shared fixtures: a hand-made canonical dataset with known answers, workspaces, engines."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CANONICAL = FIXTURES / "canonical"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TUVA = SHARED_DATA / "tuva-synthetic"
+
+
+@pytest.fixture
+def canonical_dir(tmp_path: Path) -> Path:
+    """A writable copy of the hand-made canonical fixture."""
+    target = tmp_path / "input"
+    shutil.copytree(CANONICAL, target)
+    return target
+
+
+@pytest.fixture
+def workspace(tmp_path: Path):
+    from payvider.engine.workspace import Workspace
+
+    return Workspace(tmp_path / "ws", create=True)
+
+
+@pytest.fixture(scope="session")
+def spark_engine():
+    pytest.importorskip("pyspark")
+    from payvider.engine.backends import SparkEngine
+
+    return SparkEngine()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def engine(request):
+    """Each engine in turn; the Spark session is shared by the whole test run."""
+    if request.param == "duckdb":
+        from payvider.engine.backends import DuckDBEngine
+
+        eng = DuckDBEngine()
+        yield eng
+        eng.close()
+    else:
+        yield request.getfixturevalue("spark_engine")

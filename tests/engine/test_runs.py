@@ -1,0 +1,87 @@
+"""Runs: outputs and manifest, the same results on both engines, and a failed run that leaves
+the previous good run untouched."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from payvider import pipeline
+from payvider.engine.runs import list_runs, run_pipeline
+from payvider.engine.workspace import WorkspaceError
+from payvider.ingest import load_batch
+
+
+@pytest.fixture
+def loaded(workspace, canonical_dir):
+    load_batch(workspace, canonical_dir)
+    return workspace
+
+
+def _sorted_rows(path, keys):
+    return sorted(pq.read_table(path).to_pylist(), key=lambda r: tuple(str(r[k]) for k in keys))
+
+
+def test_run_writes_outputs_and_manifest(loaded):
+    result = run_pipeline(loaded)
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    assert manifest["engine"] == "duckdb"
+    assert manifest["outputs"]["final_medical_claim"]["rows"] == 4
+    assert manifest["outputs"]["member_months"]["rows"] == 35
+    assert manifest["parameters"] == {"member_month_rule": "any_day", "as_of": None}
+    [batch] = manifest["input_batches"]
+    assert set(batch["files"]) == {
+        "eligibility.parquet",
+        "medical_claim.parquet",
+        "medical_claim_diagnosis.parquet",
+    }
+    for name in manifest["outputs"]:
+        assert (result.path / f"{name}.parquet").exists()
+    assert [r["run_id"] for r in list_runs(loaded)] == [result.run_id]
+
+
+def test_runs_are_listed_oldest_first(loaded):
+    first = run_pipeline(loaded)
+    second = run_pipeline(loaded)
+    assert [r["run_id"] for r in list_runs(loaded)] == [first.run_id, second.run_id]
+    assert loaded.latest_run() == second.path
+
+
+def test_failed_run_leaves_previous_run_untouched(loaded, monkeypatch):
+    good = run_pipeline(loaded)
+    before = {p.name: p.read_bytes() for p in good.path.iterdir()}
+
+    def broken(tables, params):
+        raise RuntimeError("stage failed")
+
+    stages = list(pipeline.STAGES)
+    stages.append(pipeline.Stage("broken", (), "fails", broken))
+    monkeypatch.setattr("payvider.engine.runs.STAGES", tuple(stages))
+    with pytest.raises(RuntimeError, match="stage failed"):
+        run_pipeline(loaded)
+    assert loaded.run_ids() == [good.run_id]
+    assert {p.name: p.read_bytes() for p in good.path.iterdir()} == before
+    assert [p.name for p in loaded.runs_dir.iterdir()] == [good.run_id]  # no temporary folder left
+
+
+def test_run_without_batches_is_refused(workspace):
+    with pytest.raises(WorkspaceError, match="no loaded batches"):
+        run_pipeline(workspace)
+
+
+@pytest.mark.spark
+def test_spark_and_duckdb_runs_are_identical(loaded, spark_engine):
+    duck = run_pipeline(loaded, "duckdb")
+    spark = run_pipeline(loaded, "spark")
+    keys = {
+        "final_medical_claim": ["claim_id", "claim_line_number"],
+        "final_pharmacy_claim": ["claim_id", "claim_line_number"],
+        "member_months": ["member_id", "payer", "month"],
+    }
+    for name, key in keys.items():
+        assert _sorted_rows(duck.path / f"{name}.parquet", key) == _sorted_rows(
+            spark.path / f"{name}.parquet", key
+        ), name
+    assert duck.manifest["outputs"]["member_months"]["rows"] == 35
