@@ -46,6 +46,14 @@ class FormatChoice(StrEnum):
     csv = "csv"
 
 
+class ReaderChoice(StrEnum):
+    auto = "auto"
+    canonical = "canonical"
+    synthea = "synthea"
+    fhir = "fhir"
+    cclf = "cclf"
+
+
 class MemberMonthRuleChoice(StrEnum):
     any_day = "any_day"
     first_of_month = "first_of_month"
@@ -151,20 +159,24 @@ def ingest(
         Path, typer.Argument(help="Folder of canonical CSV/Parquet files, or one file.")
     ],
     workspace: WorkspaceOpt,
+    reader: Annotated[
+        ReaderChoice,
+        typer.Option(help="Input format; auto recognises Synthea CSV, FHIR and CCLF exports."),
+    ] = ReaderChoice.auto,
     as_of: Annotated[
         str | None, typer.Option(help="Load date for date sanity checks (default today).")
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Load a folder of canonical files into the workspace as one immutable batch."""
+    """Load a folder of files into the workspace as one immutable batch."""
     from payvider.engine.workspace import Workspace
-    from payvider.ingest import load_batch
+    from payvider.ingest.readers import ingest_path
 
     with _errors():
         when = dt.date.fromisoformat(as_of) if as_of else None
         ws = Workspace(workspace, create=True)
         with _spinner() as say:
-            report = load_batch(ws, path, as_of=when, progress=say)
+            report = ingest_path(ws, path, reader.value, as_of=when, progress=say)
         if json_:
             _emit_json(report.to_dict())
         else:

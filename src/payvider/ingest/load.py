@@ -26,7 +26,7 @@ from payvider.engine.backends import DuckDBEngine, Engine
 from payvider.engine.workspace import Workspace
 from payvider.ingest import codes
 from payvider.ingest.errors import InputRejected
-from payvider.ingest.files import DATA_SUFFIXES, FILE, PART, ROW, FileRead, file_sha256, read_file
+from payvider.ingest.files import DATA_SUFFIXES, FILE, PART, ROW, file_sha256, read_file
 from payvider.ingest.findings import Finding, run_checks
 from payvider.ingest.validate import FAILURE_SCHEMA, validate_table
 from payvider.schema import TABLES, Table
@@ -78,6 +78,7 @@ class TableReport:
 class LoadReport:
     batch_id: str
     source: str
+    reader: str
     status: str  # "loaded" or "already loaded"
     loaded_at: str
     software_version: str
@@ -162,9 +163,9 @@ def batch_identity(files: dict[str, str]) -> str:
 # --- header handling -----------------------------------------------------------------------------
 
 
-def _prepare_columns(spec: Table, read: FileRead, name: str, findings: list[Finding]) -> pa.Table:
-    """Rename aliases, derive product_line, check required columns, report ignored columns."""
-    table = read.table
+def prepare_columns(spec: Table, table: pa.Table, name: str, findings: list[Finding]) -> pa.Table:
+    """Rename aliases, derive product_line, restore zero-padded codes, check required columns and
+    report (and drop) columns the canonical table does not have. ``name`` is the source file."""
     renames = {}
     for col in table.column_names:
         low = col.strip().lower()
@@ -421,6 +422,41 @@ def _adjustment_failures(typed: ir.Table, earlier_ids: ir.Table | None) -> ir.Ta
 # --- the load ------------------------------------------------------------------------------------
 
 
+@dataclass
+class RawBatch:
+    """What a reader hands to validation: raw tables under canonical column names.
+
+    Each table carries ``_row`` (int64, the source record number) and ``_file_index`` (int32, an
+    index into ``file_names``) so quarantined rows can be traced to their file and row. Values may
+    be text or typed; validation converts them by the declarations. ``medical_claim`` may carry
+    the wide ``diagnosis_code_N`` columns.
+    """
+
+    source: str
+    reader: str
+    files: dict[str, str]  # file name -> sha256; the batch identity
+    file_names: list[str]
+    tables: dict[str, pa.Table]
+    rows_read: dict[str, int]
+    malformed: list[dict] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    ignored_files: list[str] = field(default_factory=list)
+
+    @property
+    def batch_id(self) -> str:
+        return batch_identity(self.files)
+
+
+def already_loaded(workspace: Workspace, files: dict[str, str]) -> LoadReport | None:
+    """The stored report if a batch with these files is already in the workspace."""
+    batch_id = batch_identity(files)
+    if not workspace.has_batch(batch_id):
+        return None
+    report = LoadReport.from_dict(workspace.batch_report(batch_id))
+    report.status = "already loaded"
+    return report
+
+
 def load_batch(
     workspace: Workspace,
     path: Path,
@@ -430,16 +466,13 @@ def load_batch(
     """Load ``path`` (a folder of canonical files, or one file) into ``workspace`` as a batch."""
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
-    as_of = as_of or dt.date.today()
     path = Path(path)
     by_table, ignored_files = discover(path)
     all_files = [p for paths in by_table.values() for p in paths]
     hashes = {p.name: file_sha256(p) for p in all_files}
-    batch_id = batch_identity(hashes)
-    if workspace.has_batch(batch_id):
-        report = LoadReport.from_dict(workspace.batch_report(batch_id))
-        report.status = "already loaded"
-        return report
+    previous = already_loaded(workspace, hashes)
+    if previous is not None:
+        return previous
 
     findings: list[Finding] = []
     file_names = [p.name for p in all_files]
@@ -453,7 +486,7 @@ def load_batch(
         for p in paths:
             say(f"reading {p.name}")
             read = read_file(p, p.name, file_index[p.name])
-            parts.append(_prepare_columns(spec, read, p.name, findings))
+            parts.append(prepare_columns(spec, read.table, p.name, findings))
             rows_read[table_name] = rows_read.get(table_name, 0) + read.rows_read
             malformed_rows += [
                 {
@@ -467,34 +500,64 @@ def load_batch(
                 for m in read.malformed
             ]
         raw_tables[table_name] = pa.concat_tables(parts, promote_options="permissive")
+    raw = RawBatch(
+        source=str(path),
+        reader="canonical",
+        files=hashes,
+        file_names=file_names,
+        tables=raw_tables,
+        rows_read=rows_read,
+        malformed=malformed_rows,
+        findings=findings,
+        ignored_files=ignored_files,
+    )
+    return load_raw_batch(workspace, raw, as_of, say, started)
 
+
+def load_raw_batch(
+    workspace: Workspace,
+    raw: RawBatch,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+    started: float | None = None,
+) -> LoadReport:
+    """Validate a reader's raw tables and write them to ``workspace`` as one batch."""
+    started = started if started is not None else time.perf_counter()
+    say = progress or (lambda _msg: None)
+    previous = already_loaded(workspace, raw.files)
+    if previous is not None:
+        return previous
+    for name in raw.tables:
+        if name not in TABLES:
+            raise ValueError(f"reader produced unknown table {name!r}")
     engine = DuckDBEngine()
     try:
         report = _validate_and_write(
             engine,
             workspace,
-            raw_tables,
-            rows_read,
-            malformed_rows,
-            findings,
-            file_names,
-            as_of,
+            raw.tables,
+            raw.rows_read,
+            raw.malformed,
+            raw.findings,
+            raw.file_names,
+            as_of or dt.date.today(),
             say,
             LoadReport(
-                batch_id=batch_id,
-                source=str(path),
+                batch_id=raw.batch_id,
+                source=raw.source,
+                reader=raw.reader,
                 status="loaded",
                 loaded_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
                 software_version=__version__,
-                files=hashes,
-                ignored_files=ignored_files,
+                files=raw.files,
+                ignored_files=raw.ignored_files,
             ),
         )
     finally:
         engine.close()
     report.seconds = round(time.perf_counter() - started, 3)
     # Rewrite the report with the final timing (the folder is already in place).
-    (workspace.batches_dir / batch_id / "load_report.json").write_text(
+    (workspace.batches_dir / report.batch_id / "load_report.json").write_text(
         json.dumps(report.to_dict(), indent=2, default=str) + "\n"
     )
     return report
