@@ -47,3 +47,13 @@ def engine(request):
         eng.close()
     else:
         yield request.getfixturevalue("spark_engine")
+
+
+@pytest.fixture
+def duckdb_engine():
+    """DuckDB only: for variations of a behaviour that the engine-parametrised tests cover."""
+    from payvider.engine.backends import DuckDBEngine
+
+    eng = DuckDBEngine()
+    yield eng
+    eng.close()

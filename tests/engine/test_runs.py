@@ -12,6 +12,7 @@ from payvider import pipeline
 from payvider.engine.runs import list_runs, run_pipeline
 from payvider.engine.workspace import WorkspaceError
 from payvider.ingest import load_batch
+from tests.conftest import FIXTURES
 
 
 @pytest.fixture
@@ -30,7 +31,13 @@ def test_run_writes_outputs_and_manifest(loaded):
     assert manifest["engine"] == "duckdb"
     assert manifest["outputs"]["final_medical_claim"]["rows"] == 4
     assert manifest["outputs"]["member_months"]["rows"] == 35
-    assert manifest["parameters"] == {"member_month_rule": "any_day", "as_of": None}
+    params = manifest["parameters"]
+    assert (params["member_month_rule"], params["as_of"]) == ("any_day", None)
+    assert params["attribution"]["rules"] == [
+        "voluntary_alignment",
+        "step1_primary_care",
+        "step2_specialist",
+    ]
     [batch] = manifest["input_batches"]
     assert set(batch["files"]) == {
         "eligibility.parquet",
@@ -72,16 +79,22 @@ def test_run_without_batches_is_refused(workspace):
 
 
 @pytest.mark.spark
-def test_spark_and_duckdb_runs_are_identical(loaded, spark_engine):
-    duck = run_pipeline(loaded, "duckdb")
-    spark = run_pipeline(loaded, "spark")
+def test_spark_and_duckdb_runs_are_identical(workspace, spark_engine):
+    """Every stage's output, row for row, on the attribution fixture (voids, ties, all rules)."""
+    load_batch(workspace, FIXTURES / "attribution")
+    duck = run_pipeline(workspace, "duckdb")
+    spark = run_pipeline(workspace, "spark")
     keys = {
         "final_medical_claim": ["claim_id", "claim_line_number"],
         "final_pharmacy_claim": ["claim_id", "claim_line_number"],
         "member_months": ["member_id", "payer", "month"],
+        "attribution": ["period", "member_id", "payer"],
+        "membership": ["month", "product_line"],
+        "attribution_churn": ["period", "status", "partner_before", "partner_after"],
     }
+    assert set(keys) == set(duck.manifest["outputs"]), "add new stages to this parity test"
     for name, key in keys.items():
         assert _sorted_rows(duck.path / f"{name}.parquet", key) == _sorted_rows(
             spark.path / f"{name}.parquet", key
         ), name
-    assert duck.manifest["outputs"]["member_months"]["rows"] == 35
+    assert duck.manifest["outputs"]["attribution"]["rows"] == 10
