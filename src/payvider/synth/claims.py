@@ -1757,11 +1757,12 @@ def _assemble(
     keep = inst_in[li_inst]
     li_inst, li_src = li_inst[keep], li_src[keep]
     t = inst_type[li_inst]
-    f = np.where(t == 1, factor[inst_h[li_inst]], np.where(t == 2, -1.0, 1.0))
+    f = np.where(t == 1, factor[inst_h[li_inst]], 1.0)
 
     def scale(c: np.ndarray) -> np.ndarray:
         v = c[li_src]
-        return np.where(t == 0, v, np.where(t == 2, -v, aio.cents(v * f / 100.0)))
+        # a void repeats the amounts of the claim it cancels; a replacement restates them
+        return np.where(t == 1, aio.cents(v * f / 100.0), v)
 
     a_c = scale(allowed_c)
     cp_c = np.where(t == 1, np.minimum(copay_c[li_src], a_c), scale(copay_c))

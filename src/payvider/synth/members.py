@@ -380,14 +380,8 @@ def eligibility(
     sm = np.concatenate([np.arange(mem.n), np.flatnonzero(has2)])
     ss = np.concatenate([mem.s1, mem.s2[has2]])
     se = np.concatenate([mem.e1, mem.e2[has2]])
-    # eligibility of a member who died runs to the end of the month of death
-    died = mem.death >= 0
+    # the span of a member who died ends on the date of death
     se_elig = se.copy()
-    first_span = np.arange(len(sm)) < mem.n
-    fix = first_span & died[sm]
-    se_elig[fix] = (se[fix].astype("datetime64[D]").astype("datetime64[M]") + 1).astype(
-        "datetime64[D]"
-    ).astype(np.int64) - 1
     se_elig = np.minimum(se_elig, cal.t1)
     y0 = np.array([cal.years[0]])[0]
     ys = ss.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970

@@ -325,7 +325,7 @@ def _assemble(cfg, cal, ros: Roster, V: Vocabs, mem: Members, rng, F: Fills, cla
     claim_no = np.concatenate([claim_base + np.arange(n), claim_base + n + np.arange(len(vh))])
     keep = inst_paid <= cal.as_of
     inst, is_void, inst_paid, claim_no = inst[keep], is_void[keep], inst_paid[keep], claim_no[keep]
-    sign = np.where(is_void, -1, 1)
+    sign = 1  # a void repeats the amounts of the fill it cancels
     k = len(inst)
     cols = {
         "claim_id": aio.ids("R", claim_no, 12),
