@@ -438,6 +438,194 @@ def report(
         out.print(f"Report: [bold]{path}[/]", highlight=False)
 
 
+def _run_tables(ws, run_id: str | None, names: list[str]):
+    """A DuckDB engine and the run's tables (plus canonical inputs) by name."""
+    from payvider.engine.backends import DuckDBEngine
+    from payvider.engine.runs import canonical_inputs
+
+    engine = DuckDBEngine()
+    run_dir = ws.run_path(run_id)
+    tables = canonical_inputs(engine, ws)
+    for name in names:
+        tables[name] = engine.read_parquet(run_dir / f"{name}.parquet")
+    return engine, tables
+
+
+def _print_rows(title: str, rows: list[dict], columns: list[str]) -> None:
+    table = RichTable(title=title, title_justify="left")
+    for col in columns:
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            *(
+                ""
+                if r[c] is None
+                else f"{r[c]:,}"
+                if isinstance(r[c], int) and c != "period"
+                else str(r[c])
+                for c in columns
+            )
+        )
+    out.print(table)
+
+
+ScopesOpt = Annotated[
+    Path | None, typer.Option("--scopes", help="YAML file of scopes (added to the built-in ones).")
+]
+RunOpt = Annotated[str | None, typer.Option("--run", help="Run id (default: newest).")]
+
+
+@app.command()
+def attribution(
+    workspace: WorkspaceOpt,
+    rules: Annotated[
+        Path | None,
+        typer.Option(help="Attribution rules YAML: attribute again with these rules (not saved)."),
+    ] = None,
+    scope: Annotated[str | None, typer.Option(help="Only members in this scope.")] = None,
+    scopes_file: ScopesOpt = None,
+    run_id: RunOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Attribution summary: members by period and deciding rule, partner share."""
+    from payvider.engine.workspace import Workspace
+    from payvider.marts.attribution import attribute_members
+    from payvider.marts.attribution_rules import AttributionRules
+    from payvider.marts.membership import attribution_summary
+    from payvider.pipeline import claim_years
+    from payvider.population.scopes import get_scope, scope_member_months
+
+    with _errors():
+        ws = Workspace(workspace)
+        engine, t = _run_tables(ws, run_id, ["attribution", "member_months", "final_medical_claim"])
+        try:
+            attr = t["attribution"]
+            if rules is not None:
+                r = AttributionRules.from_yaml(rules)
+                attr = attribute_members(
+                    t["final_medical_claim"],
+                    t["eligibility"],
+                    t["member_months"],
+                    t["provider"],
+                    r.periods or claim_years(t["final_medical_claim"]),
+                    r,
+                )
+            if scope:
+                members = (
+                    scope_member_months(t["member_months"], attr, get_scope(scope, scopes_file))
+                    .select("period", "member_id", "payer")
+                    .distinct()
+                )
+                attr = attr.semi_join(members, ["period", "member_id", "payer"])
+            rows = engine.to_arrow(attribution_summary(attr)).to_pylist()
+        finally:
+            engine.close()
+        if json_:
+            _emit_json(rows)
+            return
+        _print_rows(
+            f"Attribution{f' in scope {scope}' if scope else ''}",
+            rows,
+            ["period", "rule", "members", "share", "partner_members"],
+        )
+
+
+@app.command()
+def scopes(
+    workspace: WorkspaceOpt,
+    scopes_file: ScopesOpt = None,
+    run_id: RunOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Compare population scopes side by side."""
+    from payvider.engine.workspace import Workspace
+    from payvider.population.scopes import compare_scopes, load_scopes
+
+    with _errors():
+        ws = Workspace(workspace)
+        engine, t = _run_tables(ws, run_id, ["attribution", "member_months"])
+        try:
+            expr = compare_scopes(
+                t["member_months"], t["attribution"], list(load_scopes(scopes_file).values())
+            )
+            rows = engine.to_arrow(expr).to_pylist()
+        finally:
+            engine.close()
+        if json_:
+            _emit_json(rows)
+            return
+        _print_rows(
+            "Scopes",
+            rows,
+            [
+                "scope",
+                "members",
+                "member_months",
+                "partner_member_months",
+                "first_month",
+                "last_month",
+                "description",
+            ],
+        )
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    fhir = "fhir"
+
+
+export_app = typer.Typer(help="Export run results.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("attribution")
+def export_attribution(
+    workspace: WorkspaceOpt,
+    out_path: Annotated[Path, typer.Option("--out", help="File to write.")],
+    format_: Annotated[
+        ExportFormat, typer.Option("--format", help="csv or fhir (ATR Group).")
+    ] = ExportFormat.csv,
+    period: Annotated[int | None, typer.Option(help="Performance year (default: all).")] = None,
+    scope: Annotated[str | None, typer.Option(help="Only members in this scope.")] = None,
+    scopes_file: ScopesOpt = None,
+    run_id: RunOpt = None,
+) -> None:
+    """Export the attributed roster as CSV or a FHIR R4 Group (Da Vinci ATR)."""
+    from payvider.engine.workspace import Workspace
+    from payvider.exports.attribution_roster import (
+        attributed_roster,
+        write_fhir_group,
+        write_roster_csv,
+    )
+    from payvider.population.scopes import get_scope, scope_member_months
+
+    with _errors():
+        ws = Workspace(workspace)
+        engine, t = _run_tables(ws, run_id, ["attribution", "member_months"])
+        try:
+            roster = attributed_roster(t["attribution"], period)
+            if scope:
+                members = (
+                    scope_member_months(
+                        t["member_months"], t["attribution"], get_scope(scope, scopes_file)
+                    )
+                    .select("period", "member_id", "payer")
+                    .distinct()
+                )
+                roster = roster.semi_join(members, ["period", "member_id", "payer"])
+            data = engine.to_arrow(roster)
+        finally:
+            engine.close()
+        if format_ == ExportFormat.csv:
+            path = write_roster_csv(data, out_path)
+        else:
+            label = f"{scope or 'all'}-{period or 'all'}"
+            path = write_fhir_group(
+                data, out_path, f"payvider-attribution-{label}", f"Attributed members ({label})"
+            )
+        err.print(f"wrote {data.num_rows:,} attributed members to {path}", highlight=False)
+
+
 @app.command()
 def version() -> None:
     """Print the version."""

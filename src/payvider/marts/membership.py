@@ -76,3 +76,22 @@ def attribution_churn(attribution: ir.Table) -> ir.Table:
         .aggregate(members=rows.count())
         .order_by(["period", "status", "partner_before", "partner_after"])
     )
+
+
+def attribution_summary(attribution: ir.Table) -> ir.Table:
+    """Members by period and deciding rule, with their share of the period's eligible members
+    and how many went to the partner system."""
+    a = attribution
+    by_rule = a.group_by(["period", "rule"]).aggregate(
+        members=a.count(),
+        partner_members=a.partner_flag.fill_null(False).cast("int64").sum(),
+    )
+    totals = a.group_by("period").aggregate(eligible=a.count())
+    j = by_rule.inner_join(totals, "period")
+    return j.select(
+        "period",
+        "rule",
+        "members",
+        "partner_members",
+        share=(j.members.cast("float64") / j.eligible.cast("float64")).round(4),
+    ).order_by(["period", "rule"])

@@ -101,7 +101,12 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
     manifest = json.loads((run_dir / "manifest.json").read_text())
     engine = DuckDBEngine()
     try:
-        sections = [_overview(workspace, manifest), _loads(workspace), _membership(engine, run_dir)]
+        sections = [
+            _overview(workspace, manifest),
+            _membership(engine, run_dir),
+            _attribution(engine, run_dir),
+            _loads(workspace),
+        ]
         sections.append(_outputs(manifest))
     finally:
         engine.close()
@@ -220,6 +225,67 @@ def _membership(engine: DuckDBEngine, run_dir: Path) -> str:
             numeric={1, 2},
         )
     )
+
+
+def _attribution(engine: DuckDBEngine, run_dir: Path) -> str:
+    from payvider.marts.membership import attribution_summary
+
+    path = run_dir / "attribution.parquet"
+    if not path.exists():
+        return ""
+    rows = engine.to_arrow(attribution_summary(engine.read_parquet(path))).to_pylist()
+    parts = [
+        "<h2>Attribution</h2><p class='muted'>Each eligible member lands on the first rule that "
+        "assigns them: voluntary alignment, step 1 (plurality of primary-care charges from "
+        "primary-care clinicians), step 2 (specialists); the rest are unattributed.</p>",
+        _table(
+            ["period", "rule", "members", "share of eligible", "to the partner system"],
+            [
+                [r["period"], r["rule"], r["members"], f"{r['share']:.1%}", r["partner_members"]]
+                for r in rows
+            ],
+            numeric={2, 3, 4},
+        ),
+    ]
+    membership = run_dir / "membership.parquet"
+    if membership.exists():
+        m = engine.read_parquet(membership)
+        by_month = (
+            m.group_by("month")
+            .aggregate(members=m.members.sum(), partner=m.partner_attributed_members.sum())
+            .order_by("month")
+            .to_pyarrow()
+            .to_pylist()
+        )
+        series = {
+            "partner-attributed share (%)": [
+                (r["month"], 100.0 * r["partner"] / r["members"]) for r in by_month if r["members"]
+            ]
+        }
+        parts.append(
+            _line_chart(series, "Members attributed to the partner system", "% of members")
+        )
+    churn = run_dir / "attribution_churn.parquet"
+    if churn.exists():
+        rows = engine.read_parquet(churn).to_pyarrow().to_pylist()
+        parts.append("<p><b>Change from the previous period</b></p>")
+        parts.append(
+            _table(
+                ["period", "status", "partner before", "partner after", "members"],
+                [
+                    [
+                        r["period"],
+                        r["status"],
+                        r["partner_before"],
+                        r["partner_after"],
+                        r["members"],
+                    ]
+                    for r in rows
+                ],
+                numeric={4},
+            )
+        )
+    return "".join(parts)
 
 
 def _outputs(manifest: dict) -> str:
