@@ -35,7 +35,12 @@ def _table(headers: list[str], rows: list[list], numeric: set[int] | None = None
     for row in rows:
         cells = []
         for i, v in enumerate(row):
-            text = f"{v:,}" if isinstance(v, int) else html.escape("" if v is None else str(v))
+            if isinstance(v, bool):
+                text = "yes" if v else "no"
+            elif isinstance(v, int):
+                text = f"{v:,}"
+            else:
+                text = html.escape("" if v is None else str(v))
             cells.append(f'<td class="n">{text}</td>' if i in numeric else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -258,7 +263,7 @@ def _attribution(engine: DuckDBEngine, run_dir: Path) -> str:
             .to_pylist()
         )
         series = {
-            "partner-attributed share (%)": [
+            "partner share": [
                 (r["month"], 100.0 * r["partner"] / r["members"]) for r in by_month if r["members"]
             ]
         }
