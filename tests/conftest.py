@@ -57,3 +57,20 @@ def duckdb_engine():
     eng = DuckDBEngine()
     yield eng
     eng.close()
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(tmp_path_factory):
+    """A generated population (planted truth in data/truth/), loaded and run once per session."""
+    from payvider.engine.runs import run_pipeline
+    from payvider.engine.workspace import Workspace
+    from payvider.ingest import load_batch
+    from payvider.synth import generate_population
+
+    root = tmp_path_factory.mktemp("synthetic")
+    data = root / "data"
+    generate_population(data, members=4000, seed=11)
+    ws = Workspace(root / "ws", create=True)
+    report = load_batch(ws, data)
+    result = run_pipeline(ws)
+    return {"data": data, "workspace": ws, "run": result.path, "load": report}

@@ -1,0 +1,88 @@
+"""Attribution throughput and peak memory on a generated population (DuckDB).
+
+Generates N members with ``payvider.synth`` (unless ``--data`` points at a generated folder), then in
+a fresh process reads the canonical Parquet files, resolves adjustments, builds member months
+(staged to Parquet, as a run does) and times the attribution stage alone. Prints claim lines per
+second and the process's peak memory.
+
+    python bench/bench_attribution.py --members 1000000 [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+from payvider.engine.backends import DuckDBEngine
+from payvider.marts.attribution import attribute_members
+from payvider.marts.final_claims import resolve_adjustments
+from payvider.marts.member_months import member_months
+from payvider.pipeline import claim_years
+
+data, scratch = Path(sys.argv[1]), Path(sys.argv[2])
+e = DuckDBEngine()
+claims = e.read_parquet(data / "medical_claim.parquet")
+elig = e.read_parquet(data / "eligibility.parquet")
+prov = e.read_parquet(data / "provider.parquet")
+t0 = time.perf_counter()
+e.write_parquet(resolve_adjustments(claims), scratch / "final.parquet")
+e.write_parquet(member_months(elig), scratch / "mm.parquet")
+prep = time.perf_counter() - t0
+final = e.read_parquet(scratch / "final.parquet")
+mm = e.read_parquet(scratch / "mm.parquet")
+lines = int(final.count().execute())
+t1 = time.perf_counter()
+expr = attribute_members(final, elig, mm, prov, claim_years(final))
+e.write_parquet(expr, scratch / "attribution.parquet")
+seconds = time.perf_counter() - t1
+rows = int(e.read_parquet(scratch / "attribution.parquet").count().execute())
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"lines": lines, "rows": rows, "seconds": seconds, "prep_seconds": prep, "peak_mb": peak}))
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--members", type=int, default=1_000_000)
+    ap.add_argument("--data", type=Path, help="an existing `payvider generate` folder")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="payvider-bench-") as tmp:
+        data = args.data
+        if data is None:
+            from payvider.synth import generate_population
+
+            data = Path(tmp) / "data"
+            t0 = time.perf_counter()
+            generate_population(data, args.members, args.seed)
+            print(
+                f"generated {args.members:,} members in {time.perf_counter() - t0:.0f} s",
+                file=sys.stderr,
+            )
+        scratch = Path(tmp) / "scratch"
+        scratch.mkdir()
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(data), str(scratch)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"final claim lines        {r['lines']:>14,}")
+    print(f"attribution rows         {r['rows']:>14,}")
+    print(f"attribution seconds      {r['seconds']:>14.1f}")
+    print(f"claim lines / s          {r['lines'] / r['seconds']:>14,.0f}")
+    print(f"(final claims + member months, staged: {r['prep_seconds']:.1f} s)")
+    print(f"peak memory (MB)         {r['peak_mb']:>14,.0f}")
+
+
+if __name__ == "__main__":
+    main()
