@@ -42,7 +42,7 @@ class ReadmissionEffect(_Model):
     #: Unrelated admissions that happen to fall within 30 days add ~1-3 points, so the observed
     #: all-cause rates land near HCUP Statistical Brief #248 (2016: Medicare 17.1 %, Medicaid
     #: 14.7 %, private insurance 8.7 %).
-    base_rate: PerLine = PerLine(commercial=0.07, medicare_advantage=0.14, medicaid=0.12)
+    base_rate: PerLine = PerLine(commercial=0.07, medicare_advantage=0.125, medicaid=0.12)
     #: Probability of a primary-care follow-up within 7 days of discharge, before / after.
     followup_7d_before: float = Field(0.40, ge=0, le=1)
     followup_7d_after: float = Field(0.60, ge=0, le=1)
@@ -59,7 +59,8 @@ class OpioidEffect(_Model):
     #: Acute (short) opioid courses per member-year, adults.
     acute_rate: float = Field(0.06, ge=0)
     taper_start: date = date(2024, 4, 1)
-    #: Among high-dose (>= 90 MME) chronic users managed by partner prescribers:
+    #: Among high-dose (>= 90 MME) chronic users on therapy in the 90 days before their taper
+    #: starts, managed by partner prescribers:
     taper_reduced_share: float = Field(0.45, ge=0, le=1)
     taper_discontinued_share: float = Field(0.15, ge=0, le=1)
     #: Background drift for high-dose users of other prescribers (no program).

@@ -308,7 +308,7 @@ def generate_ehr(
     all_dm = np.concatenate([mem.cond[pm, c_dm], rng.random(n_other) < 0.1])
     all_ob = np.concatenate([mem.cond[pm, c_ob], rng.random(n_other) < 0.12])
     all_birth = np.concatenate([mem.birth[pm], o_birth])
-    sbp_mu = np.where(all_htn, 136.0, 119.0) + rng.normal(0, np.where(all_htn, 12.0, 9.0), N)
+    sbp_mu = np.where(all_htn, 134.0, 119.0) + rng.normal(0, np.where(all_htn, 12.0, 9.0), N)
     a1c_mu = np.where(
         all_dm,
         np.exp(np.log(7.3) + 0.16 * rng.standard_normal(N)),
@@ -370,9 +370,10 @@ def generate_ehr(
     # --- procedures: performed in the system, and screening history before the window --------
     proc_e = np.flatnonzero(events["proc"][e_sel] >= 0)
     p_code = events["proc"][e_sel][proc_e]
+    # screening history: done in the system, or reported from outside and recorded
     hist_m = np.flatnonzero(
         (screening["colonoscopy_before_window"][pm] >= 0)
-        & (mem.home_partner[pm] | (rng.random(npat) < cfg.partner_market_share))
+        & (mem.home_partner[pm] | (rng.random(npat) < 0.8))
     )
     hist_d = screening["colonoscopy_before_window"][pm][hist_m]
     npc = len(proc_e) + len(hist_m)

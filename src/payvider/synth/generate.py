@@ -71,6 +71,7 @@ TAPER_SCHEMA = pa.schema(
         ("member_id", pa.string()),
         ("baseline_mme", pa.decimal128(18, 4)),
         ("high_dose", pa.bool_()),
+        ("cohort", pa.bool_()),
         ("program", pa.bool_()),
         ("planned_outcome", pa.string()),
         ("target_mme", pa.decimal128(18, 4)),
@@ -439,6 +440,7 @@ def _block(
             "member_id": aio.ids("M", mem.gidx[cm] + 1, 9),
             "baseline_mme": aio.number(np.round(tp["baseline_mme"], 4)),
             "high_dose": aio.booleans(hi),
+            "cohort": aio.booleans(hi & cont),
             "program": aio.booleans(tp["program"]),
             "planned_outcome": aio.take(aio.vocab(OUTCOMES), np.where(hi, tp["outcome"], 0)),
             "target_mme": aio.number(np.round(tp["target_mme"], 4)),
@@ -547,8 +549,10 @@ def _truth_json(
             "planted_discontinued_share": cfg.opioid.taper_discontinued_share,
             "background_reduced_share": cfg.opioid.background_reduced_share,
             "background_discontinued_share": cfg.opioid.background_discontinued_share,
-            "cohort": "chronic opioid users with baseline daily MME >= 90, continuously enrolled from "
-            "90 days before their taper start to end_date; program = prescriber in the partner system",
+            "cohort": "chronic opioid users with baseline daily MME >= 90, on therapy in the 90 days "
+            "before their taper start and continuously enrolled from then to end_date (the "
+            "'cohort' column of truth/opioid_taper.parquet); program = prescriber in the partner "
+            "system",
             "realized": {
                 ("program" if pgm else "no_program"): {
                     "members": int(T.taper[pgm].sum()),

@@ -193,9 +193,10 @@ def generate_pharmacy(
         + np.floor(rng.random(nc) * np.maximum(last_end[cm] - mem.s1[cm], 1)).astype(np.int64),
     )
     # taper plan
-    high = mme0 >= 90
     ts = day(cfg.opioid.taper_start) + rng.integers(0, 90, nc)
     te = ts + rng.integers(120, 240, nc)
+    # the taper plan concerns high-dose users already on therapy in the 90 days before it starts
+    high = (mme0 >= 90) & (first <= ts - 90)
     u = rng.random(nc)
     red_p = np.where(
         managed_partner, cfg.opioid.taper_reduced_share, cfg.opioid.background_reduced_share
@@ -207,7 +208,7 @@ def generate_pharmacy(
     )
     outcome = np.where(~high, 0, np.where(u < red_p, 1, np.where(u < red_p + dis_p, 2, 0)))
     target = np.where(
-        outcome == 1, mme0 * rng.uniform(0.35, 0.7, nc), np.where(outcome == 2, 0.0, mme0)
+        outcome == 1, mme0 * rng.uniform(0.3, 0.65, nc), np.where(outcome == 2, 0.0, mme0)
     )
     interval = rng.uniform(28, 31.5, nc)
     mm, dd, j = _series(rng, np.arange(nc), first, interval, last_end[cm])
@@ -291,9 +292,9 @@ def _dose(V: Vocabs, fam: np.ndarray, mme: np.ndarray) -> tuple[np.ndarray, np.n
             continue
         mg = np.array([R.OPIOID_NDCS[c][1] * R.OPIOID_NDCS[c][3] for c in ndcs])  # MME per tablet
         er = R.OPIOID_NDCS[ndcs[0]][4]
-        max_t = 3 if er else 6
+        max_t = 4 if er else 6
         t = np.clip(np.round(mme[sel, None] / mg[None, :]), 1, max_t)
-        err = np.abs(t * mg[None, :] - mme[sel, None]) + 0.5 * t
+        err = np.abs(t * mg[None, :] - mme[sel, None]) + 0.1 * t
         best = np.argmin(err, axis=1)
         ndc[sel] = V.ndc.ids(list(ndcs))[best]
         tabs[sel] = t[np.arange(len(sel)), best].astype(np.int64)
