@@ -71,10 +71,11 @@ def main() -> None:
         scratch.mkdir()
         out = subprocess.run(
             [sys.executable, "-c", _CHILD, str(data), str(scratch)],
-            check=True,
             capture_output=True,
             text=True,
         )
+        if out.returncode:
+            sys.exit(f"benchmark failed:\n{out.stderr[-3000:]}")
         r = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"final claim lines        {r['lines']:>14,}")
     print(f"attribution rows         {r['rows']:>14,}")

@@ -114,10 +114,11 @@ def main() -> None:
         )
         out = subprocess.run(
             [sys.executable, "-c", _CHILD, str(Path(tmp) / "ws"), str(data)],
-            check=True,
             capture_output=True,
             text=True,
         )
+        if out.returncode:
+            sys.exit(f"benchmark failed:\n{out.stderr[-3000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
     claims = next(t for t in result["tables"] if t["table"] == "medical_claim")
     rows = sum(t["read"] for t in result["tables"])

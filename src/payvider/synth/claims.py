@@ -16,8 +16,8 @@ import pyarrow as pa
 from payvider.synth import arrowio as aio
 from payvider.synth import refdata as R
 from payvider.synth.config import SynthConfig
-from payvider.synth.members import COMMERCIAL, MA, MEDICAID, Members
-from payvider.synth.util import choice, rank_within, repeat_index, within_index
+from payvider.synth.members import COMMERCIAL, MA, MEDICAID, Members, plan_index, plan_vocab
+from payvider.synth.util import categorical, choice, day, rank_within, repeat_index, within_index
 from payvider.synth.world import Calendar, Roster, Vocabs
 
 INST, PROF = 0, 1
@@ -131,6 +131,7 @@ class Ctx:
             if k in V.drg.index:
                 self.anesthesia_of_drg[V.drg[k]] = V.hcpcs[a]
         self.cond_dx = self.V.dx.ids(list(CONDITION_DX))
+        self.drg_tables = _drg_arrays(V)
         self.cancer_dx_idx = np.array([self.V.dx.ids(list(g)) for g in R.CANCER_CODES])
 
 
@@ -397,8 +398,6 @@ def specialist_visits(ctx: Ctx, B: Batch) -> None:
         has = mem.cond[m, ci]
         w[:, col] += np.where(has, 0.6, 0.0)
         cdx[:, col] = np.where(has, ctx.dx_of_condition(m, np.full(n, ci)), cdx[:, col])
-    from payvider.synth.util import categorical
-
     k = categorical(rng, w)
     k = np.where(k < 0, 0, k)
     tp = ctx.to_partner(m)
@@ -586,8 +585,6 @@ def imaging(ctx: Ctx, B: Batch) -> None:
     w = np.tile(np.array([x[2] for x in IMAGING]), (n, 1))
     hf = mem.cond[m, C_INDEX["heart_failure"]] | mem.cond[m, C_INDEX["atrial_fibrillation"]]
     w[:, 6] += np.where(hf, 0.3, 0.0)
-    from payvider.synth.util import categorical
-
     k = categorical(rng, w)
     code = V.hcpcs.ids([x[0] for x in IMAGING])[k]
     rev = V.rev.ids([x[1] for x in IMAGING])[k]
@@ -833,8 +830,6 @@ def outpatient_surgery(ctx: Ctx, B: Batch) -> None:
     w[:, 0] = np.where(mem.age0[m] >= 60, 0.6, 0.02)
     w[:, 1] += np.where(mem.cond[m, C_INDEX["osteoarthritis"]], 0.4, 0.0)
     w[:, 5] += np.where(mem.cond[m, C_INDEX["back_pain"]], 0.6, 0.0)
-    from payvider.synth.util import categorical
-
     k = categorical(rng, w)
     for si, (cpt, spec, rev, dxc, _w) in enumerate(SURGERIES):
         sel = k == si
@@ -1150,8 +1145,6 @@ def _medical_drg(ctx: Ctx, m: np.ndarray) -> np.ndarray:
     cond = np.column_stack([mem.cond[m, C_INDEX[k]] for k in keys])
     w = cond * np.array([3.0 if k in ("heart_failure", "copd") else 1.5 for k in keys])
     w = np.column_stack([w, np.full(n, 1.0)])
-    from payvider.synth.util import categorical
-
     k = categorical(rng, w)
     out = V.drg.ids(list(R.DRG_MEDICAL_GENERAL))[rng.integers(0, len(R.DRG_MEDICAL_GENERAL), n)]
     for ki, key in enumerate(keys):
@@ -1214,7 +1207,6 @@ def _remove_overlaps(st: Stays) -> Stays:
 def inpatient(ctx: Ctx, B: Batch) -> Stays:
     """Inpatient stays (MS-DRG), readmissions, post-acute care and follow-up visits."""
     mem, ros, V, rng, cal, cfg = ctx.mem, ctx.roster, ctx.V, ctx.rng, ctx.cal, ctx.cfg
-    ctx.drg_tables = _drg_arrays(V)
     weight, gmlos, pdx, pcs, cpt = ctx.drg_tables
     # medical and surgical admissions
     rate = IP_RATE[mem.band] * LINE_IP[mem.line] * mem.util
@@ -1227,8 +1219,6 @@ def inpatient(ctx: Ctx, B: Batch) -> Stays:
     sw[:, 1] += np.where(mem.cond[m, C_INDEX["hypertension"]], 0.6, 0)
     sw[:, 2] *= np.where(mem.age0[m] >= 70, 3.0, 0.3)
     sw[:, 4] += np.where(mem.cond[m, C_INDEX["back_pain"]], 0.8, 0)
-    from payvider.synth.util import categorical
-
     sk = categorical(rng, sw)
     drg = np.where(surgical, V.drg.ids(list(R.DRG_SURGICAL))[sk], drg)
     via_ed = ~surgical & (rng.random(n) < 0.62)
@@ -1262,7 +1252,7 @@ def inpatient(ctx: Ctx, B: Batch) -> Stays:
     st = _remove_overlaps(st)
     # readmissions (two generations), with the planted program effect
     base = np.array(cfg.readmission.base_rate.as_tuple())
-    start = _day(cfg.readmission.program_start)
+    start = day(cfg.readmission.program_start)
     no_index = np.isin(st.drg, V.drg.ids(["807", "788", "795"])) | np.isin(
         st.disp, V.disp.ids(["20", "02", "07"])
     )
@@ -1296,12 +1286,6 @@ def inpatient(ctx: Ctx, B: Batch) -> Stays:
     st = _remove_overlaps(st)
     _stay_claims(ctx, B, st)
     return st
-
-
-def _day(d) -> int:
-    from payvider.synth.util import day
-
-    return day(d)
 
 
 def _stay_claims(ctx: Ctx, B: Batch, st: Stays) -> None:
@@ -1570,7 +1554,7 @@ def _stay_claims(ctx: Ctx, B: Batch, st: Stays) -> None:
         )
     # follow-up with primary care after discharge (planted improvement after the program)
     home = np.isin(st.disp, V.disp.ids(["01", "06"]))
-    start = _day(cfg.readmission.program_start)
+    start = day(cfg.readmission.program_start)
     program = ros.partner[st.hosp] & (dis >= start)
     p7 = np.where(program, cfg.readmission.followup_7d_after, cfg.readmission.followup_7d_before)
     u = rng.random(n)
@@ -1791,7 +1775,7 @@ def _assemble(
         "adjusted_claim_id": adj_of,
         "member_id": aio.ids("M", mem.gidx[hm[hi]] + 1, 9),
         "payer": aio.constant(cfg.payer, n_out),
-        "plan": aio.take(ctx_plan_vocab(), _plan_index(mem, hm[hi])),
+        "plan": aio.take(plan_vocab(), plan_index(mem, hm[hi])),
         "claim_start_date": aio.dates(H["start"][hi]),
         "claim_end_date": aio.dates(H["end"][hi]),
         "claim_line_start_date": aio.dates(L["ls"][li_src]),
@@ -1907,24 +1891,6 @@ def _assemble(
         E["fac"] >= 0, ros.partner[np.maximum(E["fac"], 0)], False
     ) | np.where(E["prov"] >= 0, ros.partner[np.maximum(E["prov"], 0)], False)
     return ClaimsResult(med, diag, proc, events, stays, stay_survives, scr, truth)
-
-
-_PLAN_VOCAB: list[pa.Array] = []
-
-
-def ctx_plan_vocab() -> pa.Array:
-    from payvider.synth.members import PLANS
-
-    if not _PLAN_VOCAB:
-        _PLAN_VOCAB.append(aio.vocab([p for ps in PLANS for p in ps]))
-    return _PLAN_VOCAB[0]
-
-
-def _plan_index(mem: Members, m: np.ndarray) -> np.ndarray:
-    from payvider.synth.members import PLANS
-
-    offset = np.array([0, len(PLANS[0]), len(PLANS[0]) + len(PLANS[1])])
-    return offset[mem.line[m]] + mem.plan[m]
 
 
 def ctx_dx_of_condition(ctx: Ctx, m: np.ndarray, c: np.ndarray) -> np.ndarray:

@@ -51,6 +51,20 @@ PAYER_TYPE = ("commercial", "medicare advantage", "medicaid")
 MORTALITY = (0.004, 0.0002, 0.001, 0.005, 0.018, 0.045, 0.13)
 
 
+_PLAN_NAMES = [p for ps in PLANS for p in ps]
+_PLAN_OFFSET = np.cumsum([0] + [len(ps) for ps in PLANS])[:-1]
+
+
+def plan_vocab() -> pa.Array:
+    """All plan names, in the order plan_index numbers them."""
+    return aio.vocab(_PLAN_NAMES)
+
+
+def plan_index(mem: Members, m: np.ndarray) -> np.ndarray:
+    """Index into plan_vocab() of the plan of members ``m``."""
+    return _PLAN_OFFSET[mem.line[m]] + mem.plan[m]
+
+
 class Names:
     """First and last name vocabularies, with nicknames and typo variants for the EHR side."""
 
@@ -408,9 +422,6 @@ def eligibility(
         default=1.0 + 0.12 * mem.frailty[rm],
     )
     premium = base * age_f * (1 + cfg.premium_trend) ** (ry - y0)
-    plan_names = [p for ps in PLANS for p in ps]
-    plan_offset = np.array([0, len(PLANS[0]), len(PLANS[0]) + len(PLANS[1])])
-    plan_idx = plan_offset[line] + mem.plan[rm]
     m = rm
     elig_death = np.where(mem.death[m] >= 0, mem.death[m], 0)
     ma = line == MA
@@ -435,7 +446,7 @@ def eligibility(
         "payer": aio.constant(cfg.payer, n),
         "payer_type": aio.take(aio.vocab(PAYER_TYPE), line.astype(np.int64)),
         "product_line": aio.take(aio.vocab(BOOK_LINES), line.astype(np.int64)),
-        "plan": aio.take(aio.vocab(plan_names), plan_idx),
+        "plan": aio.take(plan_vocab(), plan_index(mem, rm)),
         "original_reason_entitlement_code": aio.take(aio.vocab(["0", "1"]), orec),
         "dual_status_code": aio.take(aio.vocab(["02"]), dual),
         "medicare_status_code": aio.take(aio.vocab(["10", "20"]), status),

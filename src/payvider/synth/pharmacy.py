@@ -15,7 +15,7 @@ import pyarrow as pa
 from payvider.synth import arrowio as aio
 from payvider.synth import refdata as R
 from payvider.synth.config import SynthConfig
-from payvider.synth.members import COMMERCIAL, MA, MEDICAID, Members
+from payvider.synth.members import COMMERCIAL, MA, MEDICAID, Members, plan_index, plan_vocab
 from payvider.synth.util import choice, day, repeat_index, within_index
 from payvider.synth.world import Calendar, Roster, Vocabs
 
@@ -335,7 +335,7 @@ def _assemble(cfg, cal, ros: Roster, V: Vocabs, mem: Members, rng, F: Fills, cla
         "adjusted_claim_id": aio.ids("R", claim_base + inst, 12, valid=is_void),
         "member_id": aio.ids("M", mem.gidx[F.m[inst]] + 1, 9),
         "payer": aio.constant(cfg.payer, k),
-        "plan": aio.take(_plan_vocab(), _plan_index(mem, F.m[inst])),
+        "plan": aio.take(plan_vocab(), plan_index(mem, F.m[inst])),
         "prescribing_provider_npi": aio.take(ros.npi_arrow, F.prescriber[inst]),
         "dispensing_provider_npi": aio.take(ros.npi_arrow, pharmacy[inst]),
         "dispensing_date": aio.dates(F.date[inst]),
@@ -364,15 +364,3 @@ def _assemble(cfg, cal, ros: Roster, V: Vocabs, mem: Members, rng, F: Fills, cla
         + 1970,
     }
     return table, truth
-
-
-def _plan_vocab() -> pa.Array:
-    from payvider.synth.claims import ctx_plan_vocab
-
-    return ctx_plan_vocab()
-
-
-def _plan_index(mem: Members, m: np.ndarray) -> np.ndarray:
-    from payvider.synth.claims import _plan_index as pi
-
-    return pi(mem, m)
