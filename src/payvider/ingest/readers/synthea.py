@@ -70,6 +70,77 @@ FILES: dict[str, str] = {
     "claims_transactions.csv": "medical_claim",
 }
 REQUIRED = ("patients.csv", "payer_transitions.csv")
+#: Columns the mapping uses, per file (upper case). A file without one of them is rejected.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "patients.csv": (
+        "ID",
+        "BIRTHDATE",
+        "DEATHDATE",
+        "FIRST",
+        "LAST",
+        "GENDER",
+        "ADDRESS",
+        "CITY",
+        "STATE",
+        "ZIP",
+        "RACE",
+        "ETHNICITY",
+    ),
+    "payers.csv": ("ID", "NAME", "OWNERSHIP"),
+    "payer_transitions.csv": ("PATIENT", "START_DATE", "END_DATE", "PAYER"),
+    "organizations.csv": ("ID", "NAME", "ZIP"),
+    "providers.csv": ("ID", "ORGANIZATION", "NAME", "SPECIALITY", "ZIP"),
+    "encounters.csv": (
+        "ID",
+        "PATIENT",
+        "ORGANIZATION",
+        "PROVIDER",
+        "ENCOUNTERCLASS",
+        "CODE",
+        "START",
+        "STOP",
+        "REASONCODE",
+    ),
+    "conditions.csv": ("PATIENT", "ENCOUNTER", "CODE", "START", "STOP"),
+    "procedures.csv": ("PATIENT", "ENCOUNTER", "CODE", "START", "STOP"),
+    "observations.csv": (
+        "PATIENT",
+        "ENCOUNTER",
+        "CATEGORY",
+        "CODE",
+        "DATE",
+        "VALUE",
+        "UNITS",
+        "TYPE",
+    ),
+    "immunizations.csv": ("PATIENT", "ENCOUNTER", "CODE", "DATE", "DESCRIPTION"),
+    "medications.csv": ("PATIENT", "ENCOUNTER", "CODE", "START", "STOP", "DISPENSES"),
+    "claims.csv": (
+        "ID",
+        "PATIENTID",
+        "PRIMARYPATIENTINSURANCEID",
+        "HEALTHCARECLAIMTYPEID1",
+        "APPOINTMENTID",
+        *(f"DIAGNOSIS{i}" for i in range(1, 9)),
+    ),
+    "claims_transactions.csv": (
+        "CLAIMID",
+        "CHARGEID",
+        "PATIENTID",
+        "TYPE",
+        "AMOUNT",
+        "METHOD",
+        "FROMDATE",
+        "TODATE",
+        "PROCEDURECODE",
+        "UNITS",
+        "PAYMENTS",
+        "ADJUSTMENTS",
+        "TRANSFERTYPE",
+    ),
+}
+#: Synthea writes the Unix epoch as the TODATE of lines it has no end for (vaccines).
+EPOCH = "1970-01-01"
 
 #: Synthea encounter class → claim type, UB-04 type of bill (institutional) or CMS place of
 #: service (professional). Classes not listed are professional, office (11).
@@ -151,6 +222,9 @@ def _load_files(con: duckdb.DuckDBPyConnection, folder: Path, out: Collector, sa
         data = data.rename_columns(
             [c if c in (ROW, FILE) else c.strip().upper() for c in data.column_names]
         )
+        missing = [c for c in COLUMNS.get(name, ()) if c not in data.column_names]
+        if missing:
+            raise InputRejected(name, f"missing required column(s): {', '.join(missing)}")
         con.register(_view(name), data)
         present.add(name)
     return present
@@ -574,7 +648,9 @@ class _Mapper:
         con.execute(
             f"""
             CREATE TEMP TABLE tx AS
-            SELECT *, sum(CASE WHEN TYPE = 'CHARGE' THEN 1 ELSE 0 END) OVER (
+            SELECT * REPLACE (CASE WHEN starts_with(TODATE, '{EPOCH}') THEN FROMDATE
+                                   ELSE TODATE END AS TODATE),
+                   sum(CASE WHEN TYPE = 'CHARGE' THEN 1 ELSE 0 END) OVER (
                        PARTITION BY CLAIMID ORDER BY TRY_CAST(CHARGEID AS BIGINT), {ROW}
                        ROWS UNBOUNDED PRECEDING) AS line_no
             FROM src_claims_transactions
@@ -589,6 +665,16 @@ class _Mapper:
                              ROWS UNBOUNDED PRECEDING) AS to_secondary
             FROM tx
             """
+        )
+        epoch = con.sql(
+            f"SELECT count(*) FROM src_claims_transactions WHERE starts_with(TODATE, '{EPOCH}')"
+        ).fetchone()[0]
+        self.out.finding(
+            "medical_claim",
+            "epoch_to_date",
+            epoch,
+            f"claims_transactions rows with TODATE {EPOCH} (Synthea's empty date, on vaccine "
+            "lines): the line ends on its FROMDATE",
         )
         orphans = con.sql("SELECT count(*) FROM tx2 WHERE line_no = 0").fetchone()[0]
         self.out.finding(
@@ -748,7 +834,8 @@ class _Mapper:
             SELECT claim_id, line_no AS claim_line_number, 'original' AS adjustment_type,
                    coalesce(PATIENTID, patient_id) AS member_id, payer,
                    rn.npi AS prescribing_provider_npi,
-                   {_day("from_date")} AS dispensing_date, code AS rxnorm_code,
+                   {_day("from_date")} AS dispensing_date,
+                   CAST(NULL AS VARCHAR) AS ndc_code, code AS rxnorm_code,
                    CAST(primary_paid AS VARCHAR) AS paid_amount,
                    CAST(charge - adjustments AS VARCHAR) AS allowed_amount,
                    CAST(charge AS VARCHAR) AS charge_amount,
