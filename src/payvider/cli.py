@@ -161,7 +161,11 @@ def ingest(
     workspace: WorkspaceOpt,
     reader: Annotated[
         ReaderChoice,
-        typer.Option(help="Input format; auto recognises Synthea CSV, FHIR and CCLF exports."),
+        typer.Option(
+            "--format",
+            "--reader",
+            help="Input format; auto recognises Synthea CSV, FHIR and CCLF exports.",
+        ),
     ] = ReaderChoice.auto,
     as_of: Annotated[
         str | None, typer.Option(help="Load date for date sanity checks (default today).")
