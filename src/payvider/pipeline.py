@@ -14,11 +14,19 @@ from dataclasses import dataclass
 import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict
 
+from payvider.link.stages import LinkSettings, link_crosswalk, link_review_queue
 from payvider.marts.attribution import attribute_members
 from payvider.marts.attribution_rules import AttributionRules
+from payvider.marts.encounters import inpatient_stays
 from payvider.marts.final_claims import resolve_adjustments
 from payvider.marts.member_months import MemberMonthRule, member_months
 from payvider.marts.membership import attribution_churn, membership_by_month
+from payvider.marts.service_categories import claims_enriched
+from payvider.measures.cost import cost_pmpm, cost_reconciliation, member_year_cost
+from payvider.measures.leakage import leakage, leakage_destinations
+from payvider.measures.trend import cost_trend
+from payvider.measures.utilization import utilization
+from payvider.population.scopes import BUILTIN_SCOPES
 
 
 class RunParameters(BaseModel):
@@ -29,6 +37,9 @@ class RunParameters(BaseModel):
     member_month_rule: MemberMonthRule = "any_day"
     as_of: dt.date | None = None
     attribution: AttributionRules = AttributionRules()
+    linkage: LinkSettings = LinkSettings()
+    #: Market region of ``market_benchmark`` to compare trends with (None: mean over regions).
+    market_region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +104,92 @@ STAGES: tuple[Stage, ...] = (
         "Members by change in attribution from the previous period.",
         lambda t, p: attribution_churn(t["attribution"]),
     ),
+    Stage(
+        "member_patient_crosswalk",
+        ("eligibility", "patient"),
+        "One-to-one links of payer members to EHR patients (deterministic, then probabilistic).",
+        lambda t, p: link_crosswalk(t, p.linkage),
+    ),
+    Stage(
+        "link_review_queue",
+        ("eligibility", "patient"),
+        "Member–patient pairs between the linkage thresholds, for clerical review.",
+        lambda t, p: link_review_queue(t, p.linkage),
+    ),
 )
+
+
+COST_STAGES: tuple[Stage, ...] = (
+    Stage(
+        "claims_enriched",
+        ("final_medical_claim", "final_pharmacy_claim", "provider"),
+        "Every final medical line and pharmacy fill with its service category and provider system.",
+        lambda t, p: claims_enriched(
+            t["final_medical_claim"], t["final_pharmacy_claim"], t["provider"]
+        ),
+    ),
+    Stage(
+        "inpatient_stays",
+        ("claims_enriched", "final_medical_claim"),
+        "Institutional inpatient claims rolled up to admissions, with length of stay.",
+        lambda t, p: inpatient_stays(t["claims_enriched"], t["final_medical_claim"]),
+    ),
+    Stage(
+        "cost_pmpm",
+        ("claims_enriched", "member_months", "attribution"),
+        "Allowed and paid PMPM by month, product line, attributed organization, service category.",
+        lambda t, p: cost_pmpm(t["claims_enriched"], t["member_months"], t["attribution"]),
+    ),
+    Stage(
+        "member_year_cost",
+        ("claims_enriched", "member_months", "attribution"),
+        "Member months, allowed and paid per member and year: the base of settlements.",
+        lambda t, p: member_year_cost(t["claims_enriched"], t["member_months"], t["attribution"]),
+    ),
+    Stage(
+        "cost_reconciliation",
+        ("claims_enriched", "member_months"),
+        "Every final line and dollar: in a member month, or outside enrollment.",
+        lambda t, p: cost_reconciliation(t["claims_enriched"], t["member_months"]),
+    ),
+    Stage(
+        "utilization",
+        ("claims_enriched", "inpatient_stays", "member_months", "attribution"),
+        "Admissions, bed days, ED, readmissions and visits per 1,000 by year and organization.",
+        lambda t, p: utilization(
+            t["claims_enriched"], t["inpatient_stays"], t["member_months"], t["attribution"]
+        ),
+    ),
+    Stage(
+        "leakage",
+        ("claims_enriched", "member_months", "attribution"),
+        "Share of partner-attributed members' care delivered inside the partner system.",
+        lambda t, p: leakage(t["claims_enriched"], t["member_months"], t["attribution"]),
+    ),
+    Stage(
+        "leakage_destinations",
+        ("claims_enriched", "member_months", "attribution"),
+        "Top out-of-system destinations of partner-attributed members' spend.",
+        lambda t, p: leakage_destinations(
+            t["claims_enriched"], t["member_months"], t["attribution"]
+        ),
+    ),
+    Stage(
+        "cost_trend",
+        ("claims_enriched", "member_months", "attribution", "market_benchmark"),
+        "Risk-adjusted PMPM trend of each built-in scope against the market, and its dollars.",
+        lambda t, p: cost_trend(
+            list(BUILTIN_SCOPES.values()),
+            t["claims_enriched"],
+            t["member_months"],
+            t["attribution"],
+            t["market_benchmark"],
+            t.get("risk_score"),
+            p.market_region,
+        ),
+    ),
+)
+STAGES = STAGES + COST_STAGES
 
 
 def stage_names() -> list[str]:

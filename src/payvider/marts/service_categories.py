@@ -1,0 +1,297 @@
+"""Service categories: every final claim line gets one, by a documented, ordered set of rules.
+
+The grouper reads only the claim fields payers send on every line (bill type, revenue code, place
+of service, HCPCS, MS-DRG, modifiers) and the provider roster (primary-care flag, health system).
+Rules are evaluated top to bottom and the first that matches decides; ``docs/cost.md`` lists them
+as a table. Two levels, as in most actuarial groupers:
+
+* ``service_category_1``: inpatient, outpatient, professional, ancillary, pharmacy;
+* ``service_category``: the detailed category (``inpatient_acute``, ``emergency_department``,
+  ``office_pcp`` …), listed in :data:`SERVICE_CATEGORIES`.
+
+Institutional claims are categorised **per claim** where the whole claim is one kind of care (an
+inpatient stay; an outpatient claim with an emergency-room, observation or operating-room revenue
+line is an ED visit, an observation stay or an outpatient surgery, lines and all), then per line
+(imaging, lab, therapy …). Professional lines are categorised per line.
+
+Sources for the code meanings: NUBC UB-04 Data Specifications Manual (type of bill, revenue codes);
+CMS Place of Service Code Set; CMS MS-DRG v41 definitions (psychiatric and substance-use MDCs 19
+and 20; rehabilitation DRG 945–946); AMA CPT code ranges (70010–79999 radiology, 80047–89398
+pathology and laboratory); CMS HCPCS Level II (A0 ambulance, E/K/L/B durable medical equipment,
+orthotics, prosthetics and enteral supplies); telehealth modifiers 95, GT, GQ, FQ, 93 and places of
+service 02 and 10.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+#: (service_category_1, service_category) in report order.
+SERVICE_CATEGORIES: tuple[tuple[str, str], ...] = (
+    ("inpatient", "inpatient_acute"),
+    ("inpatient", "inpatient_psychiatric"),
+    ("inpatient", "inpatient_rehab"),
+    ("inpatient", "skilled_nursing"),
+    ("inpatient", "hospice"),
+    ("outpatient", "emergency_department"),
+    ("outpatient", "observation"),
+    ("outpatient", "outpatient_surgery"),
+    ("outpatient", "outpatient_imaging"),
+    ("outpatient", "outpatient_lab"),
+    ("outpatient", "outpatient_therapy"),
+    ("outpatient", "dialysis"),
+    ("outpatient", "infusion"),
+    ("outpatient", "outpatient_other"),
+    ("professional", "office_pcp"),
+    ("professional", "office_specialist"),
+    ("professional", "telehealth"),
+    ("professional", "professional_inpatient"),
+    ("professional", "professional_emergency"),
+    ("professional", "professional_outpatient"),
+    ("professional", "professional_imaging"),
+    ("professional", "professional_lab"),
+    ("professional", "professional_other"),
+    ("ancillary", "home_health"),
+    ("ancillary", "dme"),
+    ("ancillary", "ambulance"),
+    ("pharmacy", "pharmacy"),
+)
+CATEGORY_GROUP: dict[str, str] = {c: g for g, c in SERVICE_CATEGORIES}
+INPATIENT_STAY_CATEGORIES = (
+    "inpatient_acute",
+    "inpatient_psychiatric",
+    "inpatient_rehab",
+    "skilled_nursing",
+)
+
+# --- code lists (UB-04 revenue codes are 4 digits; bill types 3 characters) ----------------------
+ED_REVENUE = tuple(f"045{d}" for d in range(10)) + ("0981",)
+OBSERVATION_REVENUE = ("0762",)
+OBSERVATION_HCPCS = ("G0378", "G0379")
+#: Operating room (036x), ambulatory surgical care (049x), recovery room (071x), GI services (075x).
+SURGERY_REVENUE_PREFIXES = ("036", "049", "071", "075")
+PSYCH_ROOM_REVENUE = ("0114", "0124", "0134", "0144", "0154", "0204")
+REHAB_ROOM_REVENUE = ("0118", "0128", "0138", "0148", "0158")
+#: MS-DRGs of MDC 19 (mental diseases) and MDC 20 (alcohol/drug use) and rehabilitation.
+PSYCH_DRGS = tuple(str(d) for d in (*range(876, 877), *range(880, 888), *range(894, 898)))
+REHAB_DRGS = ("945", "946")
+#: Radiology (032x), therapeutic radiology (033x), nuclear medicine (034x), CT (035x),
+#: other imaging (040x), MRI (061x).
+IMAGING_REVENUE_PREFIXES = ("032", "033", "034", "035", "040", "061")
+LAB_REVENUE_PREFIXES = ("030", "031")
+#: Physical (042x), occupational (043x), speech (044x) therapy.
+THERAPY_REVENUE_PREFIXES = ("042", "043", "044")
+#: Hemodialysis and peritoneal dialysis (082x–085x), miscellaneous dialysis (088x).
+DIALYSIS_REVENUE_PREFIXES = ("082", "083", "084", "085", "088")
+#: IV therapy (026x) and drugs requiring detailed coding (0634–0636).
+INFUSION_REVENUE = tuple(f"026{d}" for d in range(10)) + ("0634", "0635", "0636")
+
+TELEHEALTH_POS = ("02", "10")
+TELEHEALTH_MODIFIERS = ("95", "GT", "GQ", "FQ", "93")
+AMBULANCE_POS = ("41", "42")
+#: Places of service where clinicians see patients in an office or clinic.
+OFFICE_POS = ("11", "17", "19", "20", "22", "49", "50", "71", "72")
+INPATIENT_POS = ("21", "51", "61")
+EMERGENCY_POS = ("23",)
+OUTPATIENT_FACILITY_POS = ("24", "26", "52", "53", "56", "57", "62", "65")
+INDEPENDENT_LAB_POS = ("81",)
+DME_HCPCS_PREFIXES = ("E", "K", "L", "B")
+
+#: Evaluation and management codes that make a professional line a visit.
+VISIT_HCPCS_RANGE = ("99202", "99499")
+VISIT_HCPCS_EXTRA = ("G0402", "G0438", "G0439", "G0463", "T1015")
+
+
+def _starts(col: ir.StringValue, prefixes: tuple[str, ...]) -> ir.BooleanValue:
+    return ibis.or_(*[col.startswith(p) for p in prefixes])
+
+
+def _numeric_between(code: ir.StringValue, lo: str, hi: str) -> ir.BooleanValue:
+    """A five-digit numeric HCPCS (CPT) code in [lo, hi]; string order works for equal lengths."""
+    return code.re_search(r"^[0-9]{5}$") & (code >= lo) & (code <= hi)
+
+
+def is_visit_code(hcpcs: ir.StringValue) -> ir.BooleanValue:
+    """Evaluation-and-management (visit) HCPCS codes, incl. wellness and clinic visits."""
+    h = hcpcs.fill_null("")
+    return _numeric_between(h, *VISIT_HCPCS_RANGE) | h.isin(VISIT_HCPCS_EXTRA)
+
+
+def _institutional_flags(claims: ir.Table) -> ir.Table:
+    """Per institutional claim: whether any of its lines is ED, observation, surgery, psych …"""
+    inst = claims.filter(claims.claim_type == "institutional")
+    rev = inst.revenue_center_code.fill_null("")
+    hcpcs = inst.hcpcs_code.fill_null("")
+    flags = inst.select(
+        "claim_id",
+        ed=rev.isin(ED_REVENUE).cast("int8"),
+        obs=(rev.isin(OBSERVATION_REVENUE) | hcpcs.isin(OBSERVATION_HCPCS)).cast("int8"),
+        surg=_starts(rev, SURGERY_REVENUE_PREFIXES).cast("int8"),
+        psych=rev.isin(PSYCH_ROOM_REVENUE).cast("int8"),
+        rehab=rev.isin(REHAB_ROOM_REVENUE).cast("int8"),
+    )
+    return flags.group_by("claim_id").aggregate(
+        claim_ed=flags.ed.max() == 1,
+        claim_obs=flags.obs.max() == 1,
+        claim_surg=flags.surg.max() == 1,
+        claim_psych=flags.psych.max() == 1,
+        claim_rehab=flags.rehab.max() == 1,
+    )
+
+
+def _institutional_category(t: ir.Table) -> ir.StringValue:
+    bt = t.bill_type_code.fill_null("")
+    bt2 = bt.substr(0, 2)
+    rev = t.revenue_center_code.fill_null("")
+    drg = t.drg_code.fill_null("")
+    return ibis.cases(
+        (bt2.isin(("11", "41")) & (t.claim_psych | drg.isin(PSYCH_DRGS)), "inpatient_psychiatric"),
+        (bt2.isin(("11", "41")) & (t.claim_rehab | drg.isin(REHAB_DRGS)), "inpatient_rehab"),
+        (bt2.isin(("11", "41")), "inpatient_acute"),
+        (bt2.isin(("18", "21")), "skilled_nursing"),
+        (bt2.isin(("81", "82")), "hospice"),
+        (bt2.isin(("32", "33", "34")), "home_health"),
+        (t.claim_ed, "emergency_department"),
+        (t.claim_obs, "observation"),
+        (t.claim_surg | (bt2 == "83"), "outpatient_surgery"),
+        ((bt2 == "72") | _starts(rev, DIALYSIS_REVENUE_PREFIXES), "dialysis"),
+        (_starts(rev, IMAGING_REVENUE_PREFIXES), "outpatient_imaging"),
+        (_starts(rev, LAB_REVENUE_PREFIXES), "outpatient_lab"),
+        (bt2.isin(("74", "75")) | _starts(rev, THERAPY_REVENUE_PREFIXES), "outpatient_therapy"),
+        (rev.isin(INFUSION_REVENUE), "infusion"),
+        else_="outpatient_other",
+    )
+
+
+def _professional_category(t: ir.Table) -> ir.StringValue:
+    pos = t.place_of_service_code.fill_null("")
+    hcpcs = t.hcpcs_code.fill_null("")
+    mods = [t[f"hcpcs_modifier_{i}"].fill_null("") for i in range(1, 6)]
+    telehealth_mod = ibis.or_(*[m.isin(TELEHEALTH_MODIFIERS) for m in mods])
+    lab = _numeric_between(hcpcs, "80047", "89398")
+    imaging = _numeric_between(hcpcs, "70010", "79999")
+    return ibis.cases(
+        (pos.isin(AMBULANCE_POS) | hcpcs.startswith("A0"), "ambulance"),
+        (_starts(hcpcs, DME_HCPCS_PREFIXES), "dme"),
+        (pos.isin(TELEHEALTH_POS) | telehealth_mod, "telehealth"),
+        (pos.isin(INPATIENT_POS), "professional_inpatient"),
+        (pos.isin(EMERGENCY_POS), "professional_emergency"),
+        (pos.isin(INDEPENDENT_LAB_POS) | lab, "professional_lab"),
+        (imaging, "professional_imaging"),
+        (pos.isin(OUTPATIENT_FACILITY_POS), "professional_outpatient"),
+        (pos.isin(OFFICE_POS) & t.rendering_primary_care.fill_null(False), "office_pcp"),
+        (pos.isin(OFFICE_POS), "office_specialist"),
+        else_="professional_other",
+    )
+
+
+def _group_of(category: ir.StringValue) -> ir.StringValue:
+    return category.cases(*[(c, g) for g, c in SERVICE_CATEGORIES], else_="other")
+
+
+def _roster(provider: ir.Table) -> ir.Table:
+    """One row per NPI (a roster loaded in several batches may repeat an NPI; max() keeps the
+    result deterministic and never multiplies claim lines)."""
+    p = provider
+    return p.group_by(p_npi=p.npi).aggregate(
+        p_health_system=p.health_system.max(),
+        p_partner=p.partner_network_flag.fill_null(False).max(),
+        p_primary_care=p.primary_care_flag.fill_null(False).max(),
+        p_specialty=p.specialty.max(),
+        p_tin=p.tin.max(),
+        p_name=p.provider_name.max(),
+    )
+
+
+def enrich_medical_claims(final_claims: ir.Table, provider: ir.Table) -> ir.Table:
+    """Final medical claim lines with service category, month and the providing organization.
+
+    ``provider_npi`` is the organization that delivered the care (billing NPI, else facility,
+    else rendering); ``in_partner_system`` and ``health_system`` come from the roster entry of that
+    NPI. A line whose NPI is not in the roster is outside the partner system.
+    """
+    c = final_claims
+    flags = _institutional_flags(c)
+    t = c.left_join(flags, "claim_id")
+    rendering = _roster(provider)
+    t = t.left_join(rendering, t.rendering_npi == rendering.p_npi).select(
+        *[t[name] for name in t.columns],
+        rendering_primary_care=rendering.p_primary_care,
+        rendering_specialty=rendering.p_specialty,
+    )
+    inst = t.claim_type == "institutional"
+    category = ibis.ifelse(inst, _institutional_category(t), _professional_category(t))
+    service_date = t.claim_line_start_date.fill_null(t.claim_start_date)
+    t = t.mutate(
+        _category=category,
+        _provider_npi=t.billing_npi.fill_null(t.facility_npi).fill_null(t.rendering_npi),
+        _service_date=service_date,
+    )
+    org = _roster(provider)
+    t = t.left_join(org, t._provider_npi == org.p_npi)
+    return t.select(
+        claim_id=t.claim_id,
+        claim_line_number=t.claim_line_number,
+        claim_type=t.claim_type,
+        member_id=t.member_id,
+        payer=t.payer,
+        service_date=t._service_date,
+        service_month=t._service_date.truncate("M").cast("date"),
+        year=t._service_date.year().cast("int64"),
+        paid_date=t.paid_date,
+        service_category_1=_group_of(t._category),
+        service_category=t._category,
+        hcpcs_code=t.hcpcs_code,
+        is_visit=(t.claim_type == "professional") & is_visit_code(t.hcpcs_code),
+        rendering_npi=t.rendering_npi,
+        specialty=t.rendering_specialty,
+        provider_npi=t._provider_npi,
+        provider_name=t.p_name,
+        provider_tin=t.p_tin.fill_null(t.billing_tin),
+        health_system=t.p_health_system,
+        in_partner_system=t.p_partner.fill_null(False),
+        allowed_amount=t.allowed_amount.fill_null(0),
+        paid_amount=t.paid_amount.fill_null(0),
+    )
+
+
+def enrich_pharmacy_claims(final_pharmacy: ir.Table, provider: ir.Table) -> ir.Table:
+    """Final pharmacy fills in the same shape as :func:`enrich_medical_claims` (category pharmacy)."""
+    rx = final_pharmacy
+    org = _roster(provider)
+    t = rx.left_join(org, rx.dispensing_provider_npi == org.p_npi)
+    return t.select(
+        claim_id=t.claim_id,
+        claim_line_number=t.claim_line_number,
+        claim_type=ibis.literal("pharmacy"),
+        member_id=t.member_id,
+        payer=t.payer,
+        service_date=t.dispensing_date,
+        service_month=t.dispensing_date.truncate("M").cast("date"),
+        year=t.dispensing_date.year().cast("int64"),
+        paid_date=t.paid_date,
+        service_category_1=ibis.literal("pharmacy"),
+        service_category=ibis.literal("pharmacy"),
+        hcpcs_code=ibis.null().cast("string"),
+        is_visit=ibis.literal(False),
+        rendering_npi=t.prescribing_provider_npi,
+        specialty=ibis.null().cast("string"),
+        provider_npi=t.dispensing_provider_npi,
+        provider_name=t.p_name,
+        provider_tin=t.p_tin,
+        health_system=t.p_health_system,
+        in_partner_system=t.p_partner.fill_null(False),
+        allowed_amount=t.allowed_amount.fill_null(0),
+        paid_amount=t.paid_amount.fill_null(0),
+    )
+
+
+def claims_enriched(
+    final_medical: ir.Table, final_pharmacy: ir.Table, provider: ir.Table
+) -> ir.Table:
+    """Every final medical line and pharmacy fill, categorised; the base of every cost figure."""
+    med = enrich_medical_claims(final_medical, provider)
+    rx = enrich_pharmacy_claims(final_pharmacy, provider)
+    rx = rx.cast(med.schema())
+    return med.union(rx, distinct=False)

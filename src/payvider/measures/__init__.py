@@ -1,0 +1,1 @@
+"""Measures computed from the marts: cost, utilization, leakage, trend (and later quality)."""

@@ -1,0 +1,171 @@
+"""Total cost of care: PMPM by month, product line, attributed organization and service category;
+member-year costs (the base of settlements); and the reconciliation that accounts for every dollar.
+
+The denominator of every PMPM is member months; a claim line counts in the member month of its
+service date (member, payer, month). Lines with no member month (service outside enrollment) are
+not in any PMPM and are reported in ``cost_reconciliation`` with their dollars, never dropped
+silently. Attribution of a month is that of its performance year; members with no attribution
+count under ``organization_id = 'unattributed'``.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from payvider.marts.arith import count_sum, money_sum, ratio
+from payvider.population.scopes import BUILTIN_SCOPES, scope_member_months
+
+UNATTRIBUTED = "unattributed"
+ALL = "all"
+MONTH_KEY = ("member_id", "payer", "month")
+
+
+def attributed_member_months(member_months: ir.Table, attribution: ir.Table) -> ir.Table:
+    """Member months with the member's attribution in that year (``unattributed`` when none)."""
+    mm = scope_member_months(member_months, attribution, BUILTIN_SCOPES[ALL])
+    attributed = mm.rule.notnull() & (mm.rule != UNATTRIBUTED) & mm.organization_id.notnull()
+    keep = [c for c in member_months.columns if c in mm.columns]
+    return mm.select(
+        *keep,
+        organization_id=ibis.ifelse(attributed, mm.organization_id, UNATTRIBUTED),
+        partner_flag=mm.partner_flag.fill_null(False),
+    )
+
+
+def member_month_costs(claims_enriched: ir.Table) -> ir.Table:
+    """Allowed and paid per member × payer × month × service category."""
+    c = claims_enriched
+    return c.group_by(
+        member_id=c.member_id,
+        payer=c.payer,
+        month=c.service_month,
+        service_category_1=c.service_category_1,
+        service_category=c.service_category,
+    ).aggregate(
+        lines=c.count().cast("int64"),
+        allowed_amount=money_sum(c.allowed_amount),
+        paid_amount=money_sum(c.paid_amount),
+    )
+
+
+def cost_pmpm(
+    claims_enriched: ir.Table, member_months: ir.Table, attribution: ir.Table
+) -> ir.Table:
+    """PMPM by month × product line × attributed organization × service category.
+
+    Each cell also has a row with ``service_category = 'all'`` (total cost of care), so cells with
+    member months but no claims still appear. ``member_months`` is the cell's denominator, the same
+    on every category row of the cell.
+    """
+    cell = ["month", "product_line", "organization_id", "partner_flag"]
+    mm = attributed_member_months(member_months, attribution)
+    denominators = mm.group_by(cell).aggregate(member_months=mm.count().cast("int64"))
+    costs = member_month_costs(claims_enriched)
+    j = costs.inner_join(mm.select(*MONTH_KEY, *cell[1:]), list(MONTH_KEY))
+    by_category = j.group_by([*cell, "service_category_1", "service_category"]).aggregate(
+        allowed_amount=money_sum(j.allowed_amount), paid_amount=money_sum(j.paid_amount)
+    )
+    totals = j.group_by(cell).aggregate(
+        service_category_1=ibis.literal(ALL),
+        service_category=ibis.literal(ALL),
+        allowed_amount=money_sum(j.allowed_amount),
+        paid_amount=money_sum(j.paid_amount),
+    )
+    amounts = by_category.union(totals.select(*by_category.columns), distinct=False)
+    zero = ibis.literal(0).cast(amounts.allowed_amount.type())
+    out = denominators.left_join(amounts, cell)
+    out = out.select(
+        *[out[c] for c in cell],
+        service_category_1=out.service_category_1.fill_null(ALL),
+        service_category=out.service_category.fill_null(ALL),
+        member_months=out.member_months,
+        allowed_amount=out.allowed_amount.fill_null(zero),
+        paid_amount=out.paid_amount.fill_null(zero),
+    )
+    return out.mutate(
+        allowed_pmpm=ratio(out.allowed_amount, out.member_months),
+        paid_pmpm=ratio(out.paid_amount, out.member_months),
+    )
+
+
+def member_year_cost(
+    claims_enriched: ir.Table, member_months: ir.Table, attribution: ir.Table
+) -> ir.Table:
+    """One row per member × payer × year: member months, allowed and paid by category group.
+
+    The member's product line and attribution are those of their last month in the year. This is
+    the table settlements and scenarios start from: each dollar in it traces to claim lines of
+    ``claims_enriched`` through (member_id, payer, service month).
+    """
+    mm = attributed_member_months(member_months, attribution).mutate(
+        year=lambda t: t.month.year().cast("int64")
+    )
+    last = mm.mutate(
+        _rank=ibis.row_number().over(
+            ibis.window(group_by=[mm.member_id, mm.payer, mm.year], order_by=mm.month.desc())
+        )
+    )
+    last = last.filter(last._rank == 0).select(
+        "member_id", "payer", "year", "product_line", "organization_id", "partner_flag"
+    )
+    months = mm.group_by(["member_id", "payer", "year"]).aggregate(
+        member_months=mm.count().cast("int64")
+    )
+    costs = member_month_costs(claims_enriched)
+    j = costs.inner_join(mm.select(*MONTH_KEY, "year"), list(MONTH_KEY))
+    groups = ("inpatient", "outpatient", "professional", "ancillary", "pharmacy")
+    zero = ibis.literal(0).cast(costs.allowed_amount.type())
+    amounts = j.group_by(["member_id", "payer", "year"]).aggregate(
+        allowed_amount=money_sum(j.allowed_amount),
+        paid_amount=money_sum(j.paid_amount),
+        medical_allowed_amount=money_sum(
+            ibis.ifelse(j.service_category_1 != "pharmacy", j.allowed_amount, zero)
+        ),
+        **{
+            f"{g}_allowed_amount": money_sum(
+                ibis.ifelse(j.service_category_1 == g, j.allowed_amount, zero)
+            )
+            for g in groups
+        },
+        lines=count_sum(j.lines),
+    )
+    out = months.inner_join(last, ["member_id", "payer", "year"]).left_join(
+        amounts, ["member_id", "payer", "year"]
+    )
+    money = ["allowed_amount", "paid_amount", "medical_allowed_amount"] + [
+        f"{g}_allowed_amount" for g in groups
+    ]
+    return out.select(
+        "member_id",
+        "payer",
+        "year",
+        "product_line",
+        "organization_id",
+        "partner_flag",
+        "member_months",
+        *[out[m].fill_null(zero).name(m) for m in money],
+        lines=out.lines.fill_null(0),
+    )
+
+
+def cost_reconciliation(claims_enriched: ir.Table, member_months: ir.Table) -> ir.Table:
+    """Every final line and dollar: counted in a member month, or outside enrollment (and why)."""
+    c = claims_enriched
+    months = member_months.select(*MONTH_KEY).distinct().mutate(_enrolled=ibis.literal(True))
+    j = c.left_join(
+        months,
+        [c.member_id == months.member_id, c.payer == months.payer, c.service_month == months.month],
+    )
+    status = ibis.ifelse(j._enrolled.fill_null(False), "in_member_month", "outside_enrollment")
+    j = j.mutate(status=status)
+    return (
+        j.group_by(["status", "service_category_1"])
+        .aggregate(
+            lines=j.count().cast("int64"),
+            members=j.member_id.nunique().cast("int64"),
+            allowed_amount=money_sum(j.allowed_amount),
+            paid_amount=money_sum(j.paid_amount),
+        )
+        .order_by(["status", "service_category_1"])
+    )

@@ -1,0 +1,111 @@
+"""Utilization per 1,000 members: admissions, bed days, ED visits, readmissions, primary-care,
+specialist and telehealth visits.
+
+Rates are annualised: ``count / member_months × 12,000``. Counting units:
+
+* admissions, bed days and readmissions come from ``inpatient_stays`` (acute hospital stays;
+  psychiatric, rehabilitation and skilled-nursing stays are counted in their own columns);
+* an ED visit is a member's day with an outpatient emergency-department facility claim (visits
+  that end in an admission are part of the inpatient stay, as in most actuarial groupers);
+* a visit is a member × day × rendering clinician with an evaluation-and-management line, in the
+  office (primary care or specialist) or by telehealth. ``telehealth_share`` is telehealth visits
+  over all three kinds.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from payvider.marts.arith import count_sum, ratio
+from payvider.measures.cost import attributed_member_months
+
+CELL = ("year", "product_line", "organization_id", "partner_flag")
+COUNTS = (
+    "acute_admissions",
+    "acute_bed_days",
+    "readmissions",
+    "psychiatric_admissions",
+    "rehab_admissions",
+    "snf_admissions",
+    "snf_days",
+    "ed_visits",
+    "pcp_visits",
+    "specialist_visits",
+    "telehealth_visits",
+)
+
+
+def _member_month_events(claims_enriched: ir.Table, inpatient_stays: ir.Table) -> ir.Table:
+    """Event counts per member × payer × month (the month of the admission or visit)."""
+    s = inpatient_stays
+    cat = s.service_category
+
+    def n(cond: ir.BooleanValue) -> ir.IntegerValue:
+        return count_sum(ibis.ifelse(cond, 1, 0))
+
+    def days(cond: ir.BooleanValue) -> ir.IntegerValue:
+        return count_sum(ibis.ifelse(cond, s.bed_days, 0))
+
+    stays = s.group_by(member_id=s.member_id, payer=s.payer, month=s.admission_month).aggregate(
+        acute_admissions=n(cat == "inpatient_acute"),
+        acute_bed_days=days(cat == "inpatient_acute"),
+        readmissions=n(s.is_readmission),
+        psychiatric_admissions=n(cat == "inpatient_psychiatric"),
+        rehab_admissions=n(cat == "inpatient_rehab"),
+        snf_admissions=n(cat == "skilled_nursing"),
+        snf_days=days(cat == "skilled_nursing"),
+    )
+    c = claims_enriched
+    ed = c.filter(c.service_category == "emergency_department")
+    ed = ed.select("member_id", "payer", month=ed.service_month, day=ed.service_date).distinct()
+    ed = ed.group_by(["member_id", "payer", "month"]).aggregate(ed_visits=ed.count().cast("int64"))
+    v = c.filter(
+        c.is_visit & c.service_category.isin(("office_pcp", "office_specialist", "telehealth"))
+    )
+    v = v.select(
+        "member_id",
+        "payer",
+        "service_category",
+        month=v.service_month,
+        day=v.service_date,
+        npi=v.rendering_npi.fill_null(""),
+    ).distinct()
+    visits = v.group_by(["member_id", "payer", "month"]).aggregate(
+        pcp_visits=count_sum(ibis.ifelse(v.service_category == "office_pcp", 1, 0)),
+        specialist_visits=count_sum(ibis.ifelse(v.service_category == "office_specialist", 1, 0)),
+        telehealth_visits=count_sum(ibis.ifelse(v.service_category == "telehealth", 1, 0)),
+    )
+    key = ["member_id", "payer", "month"]
+    parts = []
+    for t in (stays, ed, visits):
+        cols = {c: (t[c] if c in t.columns else ibis.literal(0)).cast("int64") for c in COUNTS}
+        parts.append(t.select(*key, **cols))
+    events = ibis.union(*parts, distinct=False)
+    return events.group_by(key).aggregate(**{c: count_sum(events[c]) for c in COUNTS})
+
+
+def utilization(
+    claims_enriched: ir.Table,
+    inpatient_stays: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table,
+) -> ir.Table:
+    """Counts and rates per 1,000 by year × product line × attributed organization."""
+    mm = attributed_member_months(member_months, attribution).mutate(
+        year=lambda t: t.month.year().cast("int64")
+    )
+    events = _member_month_events(claims_enriched, inpatient_stays)
+    j = mm.left_join(events, ["member_id", "payer", "month"])
+    out = j.group_by(list(CELL)).aggregate(
+        member_months=j.count().cast("int64"),
+        **{c: count_sum(j[c].fill_null(0)) for c in COUNTS},
+    )
+    per_1000 = {f"{c}_per_1000": ratio(out[c] * 12000, out.member_months) for c in COUNTS}
+    visits = out.pcp_visits + out.specialist_visits + out.telehealth_visits
+    return out.mutate(
+        **per_1000,
+        average_length_of_stay=ratio(out.acute_bed_days, out.acute_admissions),
+        readmission_rate=ratio(out.readmissions, out.acute_admissions),
+        telehealth_share=ratio(out.telehealth_visits, visits),
+    )
