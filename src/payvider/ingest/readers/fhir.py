@@ -406,6 +406,7 @@ class _Reader:
         self.org_names: dict[str, str] = {}  # Organization id -> name
         self.specialty: dict[str, str] = {}  # practitioner key -> NUCC taxonomy code
         self.diagnosis_items = 0
+        self.unplaced: list[str] = []
         self.eob_types: Counter[str] = Counter()
 
     # --- files ---------------------------------------------------------------------------
@@ -468,7 +469,7 @@ class _Reader:
     def _entry(self, entry: object, file: str, index: int, number: int) -> None:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if resource is None:
-            self.out.bad(None, file, number, "bundle entry without a resource")
+            self._quarantine(None, file, number, "bundle entry without a resource")
             return
         self.resource(resource, file, index, number)
 
@@ -478,7 +479,9 @@ class _Reader:
         """Map one resource; a problem quarantines it with its file and record number."""
         self.resources += 1
         if not isinstance(resource, dict) or not resource.get("resourceType"):
-            self.out.bad(None, file, record, "not a FHIR resource (no resourceType)")
+            self._quarantine(
+                _table_of_file(file), file, record, "not a FHIR resource (no resourceType)"
+            )
             return
         kind = resource["resourceType"]
         handler = getattr(self, f"_{kind.lower()}", None)
@@ -510,7 +513,10 @@ class _Reader:
         field: str | None = None,
         value: object = None,
     ) -> None:
-        if table is not None and table not in self.sinks:
+        if table is None:  # counts against no table: reported with file and line instead
+            self.unplaced.append(f"{file} line {record}: {reason}")
+            return
+        if table not in self.sinks:
             self.sinks[table] = _Sink(table, self.spill)
         self.out.bad(table, file, record, reason, field, value)
 
@@ -1006,6 +1012,18 @@ class _Reader:
                     "resources read for what they tell others, not loaded as rows: " + listing,
                 )
             )
+        if self.unplaced:
+            shown = "; ".join(self.unplaced[:10])
+            more = f" (and {len(self.unplaced) - 10} more)" if len(self.unplaced) > 10 else ""
+            out.findings.append(
+                Finding(
+                    "resources",
+                    "records_not_read",
+                    len(self.unplaced),
+                    f"records that are not FHIR resources, in files not named after a resource "
+                    f"type, were not loaded: {shown}{more}",
+                )
+            )
         out.finding(
             "medical_claim",
             "diagnosis_items_skipped",
@@ -1145,7 +1163,7 @@ class _Reader:
                 (
                     f"x.{col} IS NOT NULL AND pat.patient_id IS NULL",
                     f"'{words}' || x.{col} || ' is not in the export'",
-                    f"'{col.strip('_').replace('member', 'member_id')}'",
+                    "'member_id'" if col == "__member" else f"'{col}'",
                     f"x.{col}",
                 )
             )
