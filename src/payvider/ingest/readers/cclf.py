@@ -279,6 +279,10 @@ def _typed_sql(f: Field, col: str) -> str:
     return col
 
 
+#: Rows made from a claim whose adjustment cannot be resolved share the claim's quarantine reason.
+_CLAIM_PROBLEM = "v.problem, 'CLM_ADJSMT_TYPE_CD' AS field, v.adj AS value"
+
+
 def _money(expr: str) -> str:
     return f"CAST(CAST({expr} AS DECIMAL(22, 2)) AS VARCHAR)"
 
@@ -645,6 +649,17 @@ class _Mapper:
             "files were loaded as the claim of record",
         )
 
+    def _without_problems(self, table: str, rows: pa.Table) -> pa.Table:
+        """Quarantine the rows of ``rows`` that carry a ``problem``; return the others."""
+        self.con.register("__rows", rows)
+        self._quarantine_problems("__rows", table)
+        kept = self.arrow(
+            f"SELECT * EXCLUDE (problem, field, value) FROM __rows WHERE problem IS NULL "
+            f"ORDER BY {FILE}, {ROW}"
+        )
+        self.con.unregister("__rows")
+        return kept
+
     def _quarantine_problems(self, relation: str, table: str) -> None:
         """Rows of ``relation`` with a ``problem`` go to the quarantine."""
         names = self.out.sources.file_names
@@ -924,8 +939,8 @@ class _Mapper:
                        AS diagnosis_code_type,
                    code AS diagnosis_code,
                    nullif(left(poa, 1), '') AS present_on_admission,
-                   {ROW}, {FILE}
-            FROM u
+                   {_CLAIM_PROBLEM}, u.{ROW}, u.{FILE}
+            FROM u JOIN a_versions v USING (claim_id)
             """
         )
         if self.has("CCLF3"):
@@ -958,9 +973,13 @@ class _Mapper:
                            AS procedure_code_type,
                        CLM_PRCDR_CD AS procedure_code,
                        {_day("CLM_PRCDR_PRFRM_DT")} AS procedure_date,
-                       {ROW}, {FILE}
-                FROM a_px_src WHERE NOT orphan ORDER BY {FILE}, {ROW}
+                       {_CLAIM_PROBLEM}, p.{ROW}, p.{FILE}
+                FROM a_px_src p JOIN a_versions v ON v.claim_id = p.CUR_CLM_UNIQ_ID
+                WHERE NOT orphan ORDER BY p.{FILE}, p.{ROW}
                 """
+            )
+            self.tables["medical_claim_procedure"] = self._without_problems(
+                "medical_claim_procedure", self.tables["medical_claim_procedure"]
             )
 
     # --- Part B -------------------------------------------------------------------------------
@@ -1065,8 +1084,9 @@ class _Mapper:
                    CASE WHEN c.icd = '9' THEN 'icd-9-cm' ELSE 'icd-10-cm' END
                        AS diagnosis_code_type,
                    c.code AS diagnosis_code, CAST(NULL AS VARCHAR) AS present_on_admission,
-                   c.{ROW}, p.part_fi AS {FILE}
+                   {_CLAIM_PROBLEM}, c.{ROW}, p.part_fi AS {FILE}
             FROM codes c JOIN b_parts p ON p.fi = c.{FILE} AND p.pos = c.pos
+            JOIN b_versions v ON v.claim_id = c.claim_id
             WHERE c.code IS NOT NULL
             """
         )
@@ -1117,8 +1137,11 @@ class _Mapper:
         dx = [t for t in ("dx_a", "dx_b") if t in names]
         if dx:
             union = " UNION ALL ".join(f"SELECT * FROM {t}" for t in dx)
+            table = self.arrow(
+                f"SELECT * FROM ({union}) ORDER BY claim_id, diagnosis_sequence::INT"
+            )
             self.tables["medical_claim_diagnosis"] = _cast_ids(
-                self.arrow(f"SELECT * FROM ({union}) ORDER BY claim_id, diagnosis_sequence::INT")
+                self._without_problems("medical_claim_diagnosis", table)
             )
         for name in ("medical_claim_procedure", "eligibility"):
             if name in self.tables:
