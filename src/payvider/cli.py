@@ -631,6 +631,63 @@ def export_attribution(
 
 
 @app.command()
+def link(
+    workspace: WorkspaceOpt,
+    upper: Annotated[
+        float, typer.Option(help="Accept pairs at or above this match probability.")
+    ] = 0.95,
+    lower: Annotated[
+        float, typer.Option(help="Review pairs from this match probability up to --upper.")
+    ] = 0.50,
+    json_: JsonOpt = False,
+) -> None:
+    """Link payer members to EHR patients and print the match counts."""
+    from payvider.engine.backends import DuckDBEngine
+    from payvider.engine.runs import canonical_inputs
+    from payvider.engine.workspace import Workspace
+    from payvider.link import LinkSettings
+    from payvider.link import link as link_members
+
+    with _errors():
+        try:
+            settings = LinkSettings(upper=upper, lower=lower)
+        except ValueError as exc:
+            err.print(f"[bold red]usage error[/]: {exc}", highlight=False)
+            raise typer.Exit(EXIT_USAGE) from None
+        ws = Workspace(workspace)
+        if not ws.batch_ids():
+            from payvider.engine.workspace import WorkspaceError
+
+            raise WorkspaceError(f"{ws.root} has no loaded batches; run `payvider ingest` first")
+        engine = DuckDBEngine()
+        try:
+            t = canonical_inputs(engine, ws)
+            with _spinner() as say:
+                say("linking members to patients")
+                result = link_members(t["eligibility"], t["patient"], settings)
+        finally:
+            engine.close()
+        c = result.counts
+        rows = [
+            {"measure": k, "count": c[k]}
+            for k in (
+                "members",
+                "patients",
+                "deterministic",
+                "probabilistic",
+                "review_queue",
+                "unmatched_members",
+                "unmatched_patients",
+            )
+        ]
+        if json_:
+            _emit_json({**c, "upper": upper, "lower": lower, "seconds": result.seconds})
+            return
+        _print_rows(f"Member ↔ patient linkage (accept ≥ {upper}, review ≥ {lower})", rows,
+                    ["measure", "count"])
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     out.print(__version__)
