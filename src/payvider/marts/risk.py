@@ -631,10 +631,10 @@ def score_members(
     ma = j.product_line == "medicare_advantage"
     if ca_milli:
         final = ibis.ifelse(ma, _round_div(normalised * (1000 - ca_milli), 1000), normalised)
-        applied = ibis.ifelse(ma, coding_pattern_adjustment, 0.0)
+        applied = ibis.ifelse(ma, ca_milli, 0)
     else:
         final = normalised
-        applied = ibis.literal(0.0)
+        applied = ibis.literal(0)
     hcc_list = j.hcc_list.sort().map(lambda x: x.cast("string")).join(",")
     return j.select(
         "member_id",
@@ -656,7 +656,7 @@ def score_members(
         hcc_count_score=count / 1000.0,
         raw_score=raw / 1000.0,
         normalization_factor=nf / 1000.0,
-        coding_pattern_adjustment=applied.cast("float64"),
+        coding_pattern_adjustment=applied / 1000.0,
         risk_score=final / 1000.0,
         hcc_count=j.hcc_count.fill_null(0).cast("int64"),
         hccs=hcc_list.fill_null(""),
