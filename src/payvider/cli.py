@@ -683,8 +683,11 @@ def link(
         if json_:
             _emit_json({**c, "upper": upper, "lower": lower, "seconds": result.seconds})
             return
-        _print_rows(f"Member ↔ patient linkage (accept ≥ {upper}, review ≥ {lower})", rows,
-                    ["measure", "count"])
+        _print_rows(
+            f"Member ↔ patient linkage (accept ≥ {upper}, review ≥ {lower})",
+            rows,
+            ["measure", "count"],
+        )
 
 
 @app.command()

@@ -186,6 +186,17 @@ def train(
         )
     model = linker.misc.save_model_to_json()
     linker.table_management.delete_tables_created_by_splink_from_db()
+    return _rounded(model)
+
+
+def _rounded(model: dict[str, Any]) -> dict[str, Any]:
+    """m and u to 9 significant digits: multithreaded sums make the last bits vary from run to
+    run; rounding makes the same inputs give bit-identical scores."""
+    for comp in model["comparisons"]:
+        for level in comp["comparison_levels"]:
+            for k in ("m_probability", "u_probability"):
+                if isinstance(level.get(k), float):
+                    level[k] = float(f"{level[k]:.9g}")
     return model
 
 
