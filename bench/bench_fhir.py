@@ -75,16 +75,37 @@ def write_export(folder: Path, gigabytes: float) -> int:
     return written
 
 
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+    return 0
+
+
 def measure(folder: str) -> None:
     """In a fresh process: read the export and print throughput and peak memory as JSON."""
+    import threading
+
     from payvider.ingest.readers import fhir
 
+    peak_anon = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        # Anonymous memory (heap) apart from file pages: spilled batches are memory-mapped, and
+        # their pages count in VmHWM when touched although the kernel can drop them at will.
+        while not done.wait(0.05):
+            peak_anon[0] = max(peak_anon[0], _status_kb("RssAnon:"))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     started = time.perf_counter()
     batch = fhir.read(Path(folder))
     seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
     rows = {name: t.num_rows for name, t in batch.tables.items()}
-    status = Path("/proc/self/status").read_text().splitlines()
-    peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    peak_kb = _status_kb("VmHWM:")
     print(
         json.dumps(
             {
@@ -92,6 +113,7 @@ def measure(folder: str) -> None:
                 "rows": rows,
                 "malformed": len(batch.malformed),
                 "peak_rss_mb": round(peak_kb / 1024),
+                "peak_anon_mb": round(peak_anon[0] / 1024),
             }
         )
     )
@@ -125,7 +147,8 @@ def main() -> None:
         print(
             f"read {resources:,} resources in {result['seconds']} s: "
             f"{resources / result['seconds']:,.0f} resources/s, "
-            f"{size / 1e6 / result['seconds']:,.1f} MB/s; peak RSS {result['peak_rss_mb']} MB"
+            f"{size / 1e6 / result['seconds']:,.1f} MB/s; peak RSS {result['peak_rss_mb']} MB "
+            f"(peak anonymous memory {result['peak_anon_mb']} MB)"
         )
         print(json.dumps(result["rows"]))
 
