@@ -152,36 +152,30 @@ def lag_triangle(
         latest_paid_date=lines.paid_date.max(),
     )
     cells = cells.mutate(incurred_month=_month_from_index(cells.incurred_index))
-    paid = cells.filter(cells.lag_months.notnull())
-    window = ibis.cumulative_window(
-        group_by=[*[paid[k] for k in keys], paid.incurred_index], order_by=paid.lag_months
-    )
-    paid = paid.mutate(
-        cumulative_allowed_amount=paid.allowed_amount.sum().over(window).cast(MONEY_TYPE),
-        cumulative_paid_amount=paid.paid_amount.sum().over(window).cast(MONEY_TYPE),
-    )
-    unpaid = cells.filter(cells.lag_months.isnull()).mutate(
-        cumulative_allowed_amount=ibis.null().cast(MONEY_TYPE),
-        cumulative_paid_amount=ibis.null().cast(MONEY_TYPE),
-    )
-    columns = [
+    # One window over all rows of an incurred month; the unpaid row (null lag) adds nothing to the
+    # running totals wherever an engine sorts it, and gets none itself.
+    window = ibis.cumulative_window(group_by=[*keys, "incurred_index"], order_by=cells.lag_months)
+    unpaid = cells.lag_months.isnull()
+    zero = ibis.literal(0).cast(MONEY_TYPE)
+    none = ibis.null().cast(MONEY_TYPE)
+
+    def running(amount: ir.DecimalColumn) -> ir.DecimalValue:
+        total = ibis.ifelse(unpaid, zero, amount).sum().over(window).cast(MONEY_TYPE)
+        return ibis.ifelse(unpaid, none, total)
+
+    out = cells.select(
         *keys,
         "incurred_month",
-        "lag_months",
-        "claim_lines",
-        "reversed_lines",
-        "allowed_amount",
-        "paid_amount",
-        "cumulative_allowed_amount",
-        "cumulative_paid_amount",
-        "latest_paid_date",
-    ]
-    out = paid.select(columns).union(unpaid.select(columns))
-    return out.mutate(
-        lag_months=out.lag_months.cast("int64"),
-        claim_lines=out.claim_lines.cast("int64"),
-        reversed_lines=out.reversed_lines.cast("int64"),
+        lag_months=cells.lag_months.cast("int64"),
+        claim_lines=cells.claim_lines.cast("int64"),
+        reversed_lines=cells.reversed_lines.cast("int64"),
+        allowed_amount=cells.allowed_amount,
+        paid_amount=cells.paid_amount,
+        cumulative_allowed_amount=running(cells.allowed_amount),
+        cumulative_paid_amount=running(cells.paid_amount),
+        latest_paid_date=cells.latest_paid_date,
     )
+    return out
 
 
 # --------------------------------------------------------------------------------------------
