@@ -141,6 +141,7 @@ def _link_duckdb(con, members_raw: ir.Table, patients_raw: ir.Table, s: LinkSett
         "members": n_members,
         "patients": n_patients,
         "deterministic": n_det,
+        "scored_pairs": 0,
         "candidate_pairs": 0,
     }
     model = None
@@ -152,10 +153,10 @@ def _link_duckdb(con, members_raw: ir.Table, patients_raw: ir.Table, s: LinkSett
         t = time.perf_counter()
         prior = remainder_prior(model, n_det, n_members, n_patients, n_rest_m, n_rest_p)
         model["probability_two_random_records_match"] = prior
-        pred_name, drop_scored = M.score(
-            con.con, _bare(rest_m), _bare(rest_p), model, prior, s.lower
-        )
-        pairs = keep(_oriented(con.table(pred_name)))
+        pred_name, drop_scored = M.score(con.con, _bare(rest_m), _bare(rest_p), model, prior, None)
+        scored = con.table(pred_name)
+        counts["scored_pairs"] = n(scored)
+        pairs = keep(_oriented(scored.filter(scored.match_probability >= s.lower)))
         drop_scored()
         counts["candidate_pairs"] = n(pairs)
         seconds["score"] = time.perf_counter() - t
