@@ -192,8 +192,7 @@ class ModelTables:
     edits: ir.Table  # diagnosis_code, edit_type, edit_sex, age_min, age_max, action, cc_override
     hierarchy: ir.Table  # parent, child
     coefficients: ir.Table  # name (lower case), value_milli
-    interaction_terms: ir.Table  # interaction, term, cc
-    disabled_terms: ir.Table  # interaction, term
+    interaction_terms: ir.Table  # interaction, term, cc, hcc_terms, with_disabled
     coefficient_values: dict[str, int]
 
 
@@ -234,19 +233,22 @@ def model_tables(model: Model) -> ModelTables:
         if r["model_domain"] == "CMS-HCC" and r["model_version"] == _COEFFICIENT_VERSION[model]
     }
     groups = _GROUPS[model]
-    terms: dict[str, list] = {"interaction": [], "term": [], "cc": []}
-    disabled: dict[str, list] = {"interaction": [], "term": []}
+    terms: dict[str, list] = {
+        "interaction": [],
+        "term": [],
+        "cc": [],
+        "hcc_terms": [],
+        "with_disabled": [],
+    }
     for inter, pair in INTERACTIONS[model].items():
-        for i, group in enumerate(pair, start=1):
-            if group == DISABLED:
-                disabled["interaction"].append(inter.lower())
-                disabled["term"].append(i)
-                continue
-            ccs = groups.get(group) or (int(group.removeprefix("HCC")),)
-            for cc in ccs:
+        hcc_groups = [g for g in pair if g != DISABLED]
+        for i, group in enumerate(hcc_groups, start=1):
+            for cc in groups.get(group) or (int(group.removeprefix("HCC")),):
                 terms["interaction"].append(inter.lower())
                 terms["term"].append(i)
                 terms["cc"].append(cc)
+                terms["hcc_terms"].append(len(hcc_groups))
+                terms["with_disabled"].append(DISABLED in pair)
     return ModelTables(
         dx_cc=ibis.memtable(
             pa.table(dx, schema=_schema(mapping_year="int64", diagnosis_code="string", cc="int64"))
@@ -278,10 +280,18 @@ def model_tables(model: Model) -> ModelTables:
             )
         ),
         interaction_terms=ibis.memtable(
-            pa.table(terms, schema=_schema(interaction="string", term="int64", cc="int64"))
-        ),
-        disabled_terms=ibis.memtable(
-            pa.table(disabled, schema=_schema(interaction="string", term="int64"))
+            pa.table(
+                terms,
+                schema=pa.schema(
+                    [
+                        ("interaction", pa.string()),
+                        ("term", pa.int64()),
+                        ("cc", pa.int64()),
+                        ("hcc_terms", pa.int64()),
+                        ("with_disabled", pa.bool_()),
+                    ]
+                ),
+            )
         ),
         coefficient_values=coef,
     )
@@ -354,19 +364,20 @@ def qualifying_diagnoses(
     lines = lines.mutate(
         hcpcs_year=_clamp(lines.service_year, HCPCS_LIST_YEARS[0], HCPCS_LIST_YEARS[-1])
     )
-    inpatient = (lines.claim_type == "institutional") & lines.tob.isin(INPATIENT_BILL_TYPES)
-    needs_code = (lines.claim_type == "professional") | (
-        (lines.claim_type == "institutional") & lines.tob.isin(OUTPATIENT_BILL_TYPES)
-    )
-    inpatient_claims = lines.filter(inpatient).select(
-        "claim_id", "member_id", "payer", "service_year"
-    )
-    coded = lines.filter(needs_code)
     el = eligible_hcpcs()
-    coded_claims = coded.semi_join(
-        el, [coded.hcpcs == el.eligible_hcpcs, coded.hcpcs_year == el.hcpcs_year]
-    ).select("claim_id", "member_id", "payer", "service_year")
-    claims = inpatient_claims.union(coded_claims, distinct=True)
+    lines = lines.left_join(
+        el, [lines.hcpcs == el.eligible_hcpcs, lines.hcpcs_year == el.hcpcs_year]
+    )
+    institutional = lines.claim_type == "institutional"
+    inpatient = institutional & lines.tob.isin(INPATIENT_BILL_TYPES)
+    needs_code = (lines.claim_type == "professional") | (
+        institutional & lines.tob.isin(OUTPATIENT_BILL_TYPES)
+    )
+    claims = (
+        lines.filter(inpatient | (needs_code & lines.eligible_hcpcs.notnull()))
+        .select("claim_id", "member_id", "payer", "service_year")
+        .distinct()
+    )
     d = diagnoses
     d = d.filter(d.diagnosis_code_type.fill_null("icd-10-cm") == "icd-10-cm").select(
         claim_id=d.claim_id,
@@ -399,13 +410,30 @@ def member_years(
     """
     wanted = sorted(set(years))
     mm = member_months.mutate(year=member_months.month.year().cast("int64"))
-    cur = mm.filter(mm.year.isin(wanted))
-    w = ibis.window(group_by=[cur.member_id, cur.payer, cur.year], order_by=[cur.month.desc()])
-    cur = cur.mutate(
-        _rank=ibis.row_number().over(w), months_enrolled=cur.count().over(group_by=KEY)
+    scope = wanted + ([y - 1 for y in wanted] if basis == "prospective" else [])
+    mm = mm.filter(mm.year.isin(sorted(set(scope))))
+    latest = mm.month
+    per_year = mm.group_by(KEY).aggregate(
+        months_enrolled=mm.count(),
+        product_line=mm.product_line.argmax(latest),
+        gender=mm.gender.argmax(latest),
+        birth_date=mm.birth_date.argmax(latest),
+        orec=mm.original_reason_entitlement_code.argmax(latest),
+        dual_code=mm.dual_status_code.argmax(latest),
     )
-    cur = cur.filter(cur._rank == 0)
-    base = cur.select(
+    if basis == "prospective":
+        w = ibis.window(group_by=[per_year.member_id, per_year.payer], order_by=per_year.year)
+        prior_year = per_year.year.lag().over(w)
+        prior_months = per_year.months_enrolled.lag().over(w)
+        new_enrollee = (
+            ibis.ifelse(prior_year == per_year.year - 1, prior_months, 0).fill_null(0) < 12
+        )
+    elif basis == "concurrent":
+        new_enrollee = ibis.literal(False)
+    else:
+        raise ValueError(f"unknown basis {basis!r}; use prospective or concurrent")
+    base = per_year.mutate(new_enrollee=new_enrollee)
+    base = base.filter(base.year.isin(wanted)).select(
         "member_id",
         "payer",
         "year",
@@ -413,21 +441,10 @@ def member_years(
         "gender",
         "birth_date",
         "months_enrolled",
-        orec=cur.original_reason_entitlement_code.fill_null("0"),
-        dual_code=cur.dual_status_code.fill_null("00"),
+        "new_enrollee",
+        orec=base.orec.fill_null("0"),
+        dual_code=base.dual_code.fill_null("00"),
     )
-    if basis == "prospective":
-        prior = mm.filter(mm.year.isin([y - 1 for y in wanted]))
-        prior = prior.group_by(["member_id", "payer", "year"]).aggregate(prior_months=prior.count())
-        prior = prior.select("member_id", "payer", "prior_months", year=prior.year + 1)
-        base = base.left_join(prior, KEY).select(
-            *[base[c] for c in base.columns],
-            new_enrollee=prior.prior_months.fill_null(0) < 12,
-        )
-    elif basis == "concurrent":
-        base = base.mutate(new_enrollee=ibis.literal(False))
-    else:
-        raise ValueError(f"unknown basis {basis!r}; use prospective or concurrent")
     if institutional is not None:
         inst = (
             institutional.select(
@@ -525,6 +542,7 @@ def member_hccs(dx: ir.Table, members: ir.Table, model: Model, basis: Basis) -> 
         "year",
         "age",
         "prefix",
+        "disabled",
         sex_code=ibis.ifelse(members.gender.fill_null("unknown") == "male", "1", "2"),
     )
     d = d.inner_join(m, KEY)
@@ -545,10 +563,14 @@ def member_hccs(dx: ir.Table, members: ir.Table, model: Model, basis: Basis) -> 
         (fires & (d.action == "override"), d.cc_override),
         else_=d.cc,
     )
-    ccs = d.select("member_id", "payer", "year", cc=cc).filter(lambda x: x.cc.notnull()).distinct()
+    ccs = (
+        d.select("member_id", "payer", "year", "prefix", "disabled", cc=cc)
+        .filter(lambda x: x.cc.notnull())
+        .distinct()
+    )
     if model == "V28":
         hf = ccs.filter(ccs.cc.isin(_V28_HCC223_REQUIRES)).select(*KEY).distinct()
-        lone_223 = ccs.filter(ccs.cc == 223).anti_join(hf, KEY)
+        lone_223 = ccs.filter(ccs.cc == 223).anti_join(hf, KEY).select(*KEY, "cc")
         ccs = ccs.anti_join(lone_223, [*KEY, "cc"])
     h = t.hierarchy
     dropped = ccs.inner_join(h, ccs.cc == h.parent).select("member_id", "payer", "year", cc=h.child)
@@ -571,53 +593,50 @@ def score_members(
     """Raw and normalised scores from member-year segments and their HCCs."""
     t = model_tables(model)
     m = members
-    h = hccs.inner_join(m.select(*KEY, "prefix", "disabled"), KEY)
-    n = h.group_by(KEY).aggregate(hcc_count=h.count(), hcc_list=h.cc.collect())
-    factors = [
-        m.select(*KEY, kind=ibis.literal("demographic"), name=m.demographic_key),
-        m.filter(m.origdis_key.notnull()).select(
-            *KEY, kind=ibis.literal("demographic"), name=m.origdis_key
-        ),
-        m.filter(m.medicaid_key.notnull()).select(
-            *KEY, kind=ibis.literal("demographic"), name=m.medicaid_key
-        ),
-        h.select(*KEY, kind=ibis.literal("disease"), name=h.prefix + "_hcc" + h.cc.cast("string")),
-    ]
+    h = hccs
+
+    def coef(suffix: str) -> ir.Table:
+        c = t.coefficients
+        return c.select(**{f"name_{suffix}": c.name, f"value_{suffix}": c.value_milli})
+
+    # HCCs: disease coefficients, the count and the list (one pass)
+    cd = coef("hcc")
+    hd = h.left_join(cd, (h.prefix + "_hcc" + h.cc.cast("string")) == cd.name_hcc)
+    n = hd.group_by([*KEY, "prefix"]).aggregate(
+        disease=hd.value_hcc.sum().fill_null(0).cast("int64"),
+        hcc_count=hd.count(),
+        hcc_list=hd.cc.collect(),
+    )
+    count_var = ibis.ifelse(n.hcc_count >= 10, "10p", n.hcc_count.cast("string"))
+    cc_ = coef("count")
+    n = n.left_join(cc_, (n.prefix + "_d" + count_var) == cc_.name_count).select(
+        *KEY, "disease", "hcc_count", "hcc_list", count=cc_.value_count.fill_null(0)
+    )
+    # disease interactions: every HCC term present (and the member disabled when required)
     it = t.interaction_terms
-    hit = h.inner_join(it, h.cc == it.cc).select(*KEY, "prefix", "interaction", "term")
-    dis = (
-        m.filter(m.disabled & ~m.new_enrollee)
-        .select(*KEY, "prefix")
-        .cross_join(t.disabled_terms)
-        .select(*KEY, "prefix", "interaction", "term")
+    hit = h.inner_join(it, h.cc == it.cc)
+    hit = hit.filter(~hit.with_disabled | hit.disabled)
+    active = hit.group_by([*KEY, "prefix", "interaction", "hcc_terms"]).aggregate(
+        terms=hit.term.nunique()
     )
-    terms = hit.union(dis, distinct=True)
-    active = terms.group_by([*KEY, "prefix", "interaction"]).aggregate(terms=terms.count())
-    active = active.filter(active.terms == 2)
-    factors.append(
-        active.select(
-            *KEY, kind=ibis.literal("interaction"), name=active.prefix + "_" + active.interaction
-        )
+    active = active.filter(active.terms == active.hcc_terms)
+    ci = coef("int")
+    active = active.inner_join(ci, (active.prefix + "_" + active.interaction) == ci.name_int)
+    parts = active.group_by(KEY).aggregate(interaction=active.value_int.sum().cast("int64"))
+    # demographic factors: age/sex cell, originally disabled, institutional Medicaid
+    c1, c2, c3 = coef("cell"), coef("origdis"), coef("mcaid")
+    m = (
+        m.left_join(c1, m.demographic_key == c1.name_cell)
+        .left_join(c2, m.origdis_key == c2.name_origdis)
+        .left_join(c3, m.medicaid_key == c3.name_mcaid)
     )
-    counted = n.inner_join(m.select(*KEY, "prefix"), KEY)
-    count_var = ibis.ifelse(counted.hcc_count >= 10, "10p", counted.hcc_count.cast("string"))
-    factors.append(
-        counted.select(*KEY, kind=ibis.literal("count"), name=counted.prefix + "_d" + count_var)
-    )
-    f = ibis.union(*factors, distinct=False)
-    f = f.inner_join(t.coefficients, "name")
-
-    def part(kind: str) -> ir.IntegerValue:
-        return f.value_milli.sum(where=f.kind == kind).fill_null(0).cast("int64")
-
-    parts = f.group_by(KEY).aggregate(
-        demographic=part("demographic"),
-        disease=part("disease"),
-        interaction=part("interaction"),
-        count=part("count"),
+    m = m.mutate(
+        demographic=(
+            m.value_cell.fill_null(0) + m.value_origdis.fill_null(0) + m.value_mcaid.fill_null(0)
+        ).cast("int64")
     )
     j = m.left_join(parts, KEY).left_join(n, KEY)
-    demographic = j.demographic.fill_null(0)
+    demographic = j.demographic
     disease = j.disease.fill_null(0)
     interaction = j.interaction.fill_null(0)
     count = j["count"].fill_null(0)
