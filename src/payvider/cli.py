@@ -573,6 +573,80 @@ def scopes(
         )
 
 
+def _fmt_cost_row(r: dict) -> dict:
+    """Round the headline figures for display (the run's tables keep full precision)."""
+
+    def num(v, digits=2):
+        return None if v is None else f"{float(v):,.{digits}f}"
+
+    def pct(v):
+        return None if v is None else f"{float(v) * 100:+.1f}%"
+
+    return {
+        "year": str(r["year"]),
+        "members": r["members"],
+        "mm": r["member_months"],
+        "pmpm": num(r["pmpm"]),
+        "paid_pmpm": num(r["paid_pmpm"]),
+        "risk": num(r["risk_score"], 3),
+        "ra_pmpm": num(r["risk_adjusted_pmpm"]),
+        "market_ra": num(r["market_risk_adjusted_pmpm"]),
+        "trend": pct(r["trend"]),
+        "market": pct(r["market_trend"]),
+        "pts": num(r["trend_difference_points"], 1),
+        "savings": num(r["savings_vs_market"], 0),
+        "cumulative": num(r["cumulative_savings_vs_market"], 0),
+    }
+
+
+@app.command()
+def cost(
+    workspace: WorkspaceOpt,
+    scope: Annotated[str, typer.Option(help="Population scope (see `payvider scopes`).")] = "all",
+    scopes_file: ScopesOpt = None,
+    region: Annotated[
+        str | None, typer.Option(help="Market region of the benchmark (default: all regions).")
+    ] = None,
+    run_id: RunOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Total cost of care by year for a scope: PMPM, risk, trend against the market, dollars."""
+    from payvider.engine.workspace import Workspace
+    from payvider.measures.trend import scope_trend
+    from payvider.population.scopes import get_scope
+
+    with _errors():
+        ws = Workspace(workspace)
+        chosen = get_scope(scope, scopes_file)
+        run_dir = ws.run_path(run_id)
+        names = ["claims_enriched", "member_months", "attribution"]
+        if (run_dir / "risk_score.parquet").exists():
+            names.append("risk_score")
+        engine, t = _run_tables(ws, run_id, names)
+        try:
+            expr = scope_trend(
+                chosen,
+                t["claims_enriched"],
+                t["member_months"],
+                t["attribution"],
+                t["market_benchmark"],
+                t.get("risk_score"),
+                region,
+            )
+            rows = engine.to_arrow(expr.order_by("year")).to_pylist()
+        finally:
+            engine.close()
+        if json_:
+            _emit_json(rows)
+            return
+        shown = [_fmt_cost_row(r) for r in rows]
+        _print_rows(
+            f"Total cost of care, scope {chosen.name} (medical allowed; pharmacy excluded)",
+            shown,
+            list(shown[0]) if shown else ["year"],
+        )
+
+
 class ExportFormat(StrEnum):
     csv = "csv"
     fhir = "fhir"

@@ -72,8 +72,27 @@ class DuckDBEngine(Engine):
         super().__init__(ibis.duckdb.connect(**config))
 
     def write_parquet(self, expr: ir.Table, path: Path) -> None:
+        """Write ``expr`` with its declared integer types.
+
+        DuckDB sums 64-bit integers into 128-bit ones, which Ibis still types as int64 (so a cast
+        in the expression is dropped as a no-op) and which Parquet would store as doubles; the
+        COPY casts them back, so both engines write the same column types.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.con.to_parquet(expr, str(path))
+        self.con._run_pre_execute_hooks(expr)  # registers memtables, as Ibis' own writers do
+        sql = self.con.compile(expr)
+        casts = [
+            f'CAST("{name}" AS {_DUCKDB_INT[str(dtype).strip("!")]}) AS "{name}"'
+            for name, dtype in expr.schema().items()
+            if str(dtype).strip("!") in _DUCKDB_INT
+        ]
+        if casts:
+            sql = f"SELECT * REPLACE ({', '.join(casts)}) FROM ({sql})"
+        target = str(path).replace("'", "''")
+        self.con.con.execute(f"COPY ({sql}) TO '{target}' (FORMAT PARQUET)")
+
+
+_DUCKDB_INT = {"int64": "BIGINT", "int32": "INTEGER", "int16": "SMALLINT", "int8": "TINYINT"}
 
 
 class SparkEngine(Engine):

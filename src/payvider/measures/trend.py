@@ -58,9 +58,9 @@ def scope_trend(
     mm = mm.select(*MONTH_KEY, "product_line", year=mm.month.year().cast("int64"))
     c = claims_enriched.filter(claims_enriched.service_category_1 != "pharmacy")
     spend = c.group_by(member_id=c.member_id, payer=c.payer, month=c.service_month).aggregate(
-        allowed=c.allowed_amount.sum()
+        allowed=money_sum(c.allowed_amount), paid=money_sum(c.paid_amount)
     )
-    j = mm.left_join(spend, list(MONTH_KEY)).select(*mm.columns, "allowed")
+    j = mm.left_join(spend, list(MONTH_KEY)).select(*mm.columns, "allowed", "paid")
     if risk_scores is not None:
         r = risk_scores.select(
             "member_id", "payer", "year", _risk=risk_scores.risk_score.cast(RISK)
@@ -77,6 +77,7 @@ def scope_trend(
         members=j.member_id.nunique().cast("int64"),
         member_months=j.count().cast("int64"),
         allowed_amount=money_sum(j.allowed.fill_null(zero)),
+        paid_amount=money_sum(j.paid.fill_null(zero)),
         risk_sum=j._risk.sum(),
         risk_months=count_sum(ibis.ifelse(j._risk.notnull(), 1, 0)),
         market_pmpm_sum=j.market_pmpm.sum(),
@@ -86,6 +87,7 @@ def scope_trend(
     y = y.mutate(
         scope=ibis.literal(scope.name),
         pmpm=ratio(y.allowed_amount, y.member_months),
+        paid_pmpm=ratio(y.paid_amount, y.member_months),
         risk_score=ibis.ifelse(y.risk_months > 0, ratio(y.risk_sum, y.risk_months), 1.0),
         market_pmpm=ratio(y.market_pmpm_sum, y.market_months),
         market_risk_score=ratio(y.market_risk_sum, y.market_months),
@@ -127,6 +129,8 @@ def scope_trend(
         "member_months",
         "allowed_amount",
         "pmpm",
+        "paid_amount",
+        "paid_pmpm",
         "risk_score",
         "risk_adjusted_pmpm",
         "market_pmpm",

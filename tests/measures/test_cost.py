@@ -1,0 +1,243 @@
+"""Cost marts against the hand-computed answers of tests/fixtures/cost/SOURCE.txt, on both engines.
+
+The pipeline runs once per engine over the fixture; every test checks that engine's output against
+the same hand-worked numbers, so DuckDB and Spark agree with each other and with the oracle.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from payvider.engine.runs import run_pipeline
+from payvider.engine.workspace import Workspace
+from payvider.ingest import load_batch
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "cost"
+ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.spark)]
+
+
+@pytest.fixture(scope="module")
+def workspace_with_fixture(tmp_path_factory) -> Workspace:
+    ws = Workspace(tmp_path_factory.mktemp("cost") / "ws", create=True)
+    load_batch(ws, FIXTURE)
+    return ws
+
+
+@pytest.fixture(scope="module")
+def runs(workspace_with_fixture) -> dict[str, Path]:
+    return {}
+
+
+@pytest.fixture(params=ENGINES)
+def out(request, runs, workspace_with_fixture):
+    """A reader of the run's output tables for one engine (each engine runs once per module)."""
+    name = request.param
+    if name == "spark":
+        pytest.importorskip("pyspark")
+        request.getfixturevalue("spark_engine")  # one shared Spark session per test run
+    if name not in runs:
+        runs[name] = run_pipeline(workspace_with_fixture, name).path
+
+    def read(table: str) -> list[dict]:
+        return pq.read_table(runs[name] / f"{table}.parquet").to_pylist()
+
+    return read
+
+
+D = Decimal
+
+
+def test_service_categories(out):
+    cats = {
+        (r["claim_id"], r["claim_line_number"]): r["service_category"]
+        for r in out("claims_enriched")
+    }
+    assert cats == {
+        ("AX1", 1): "office_pcp",
+        ("AP0", 1): "office_pcp",
+        ("AP1", 1): "office_pcp",
+        ("AP2", 1): "office_specialist",
+        ("AP3", 1): "telehealth",
+        ("AI1", 1): "inpatient_acute",
+        ("AI1", 2): "inpatient_acute",
+        ("AI2", 1): "inpatient_acute",
+        ("AI3", 1): "inpatient_acute",
+        ("AI4", 1): "inpatient_acute",
+        ("AO1", 1): "emergency_department",
+        ("AO1", 2): "emergency_department",
+        ("AO2", 1): "outpatient_imaging",
+        ("AO2", 2): "outpatient_lab",
+        ("AD1", 1): "dme",
+        ("AM1", 1): "ambulance",
+        ("BP1", 1): "office_pcp",
+        ("BH1", 1): "home_health",
+        ("BS1", 1): "skilled_nursing",
+        ("BO1", 1): "outpatient_surgery",
+        ("BO1", 2): "outpatient_surgery",
+        ("RX1", 1): "pharmacy",
+    }
+
+
+def test_inpatient_stays(out):
+    stays = sorted(
+        (
+            r["member_id"],
+            str(r["admission_date"]),
+            str(r["discharge_date"]),
+            r["service_category"],
+            r["length_of_stay"],
+            r["claims"],
+            r["allowed_amount"],
+            r["is_readmission"],
+        )
+        for r in out("inpatient_stays")
+    )
+    assert stays == [
+        ("A", "2024-05-01", "2024-05-04", "inpatient_acute", 3, 1, D("9000.00"), False),
+        ("A", "2024-05-20", "2024-05-22", "inpatient_acute", 2, 1, D("5000.00"), True),
+        ("A", "2024-08-01", "2024-08-15", "inpatient_acute", 14, 2, D("5000.00"), False),
+        ("B", "2024-03-01", "2024-03-11", "skilled_nursing", 10, 1, D("4000.00"), False),
+    ]
+
+
+def test_every_dollar_reconciles(out):
+    rec = {
+        (r["status"], r["service_category_1"]): (r["lines"], r["allowed_amount"])
+        for r in out("cost_reconciliation")
+    }
+    assert rec == {
+        ("in_member_month", "professional"): (5, D("1710.00")),
+        ("in_member_month", "ancillary"): (3, D("1320.00")),
+        ("in_member_month", "inpatient"): (6, D("23000.00")),
+        ("in_member_month", "outpatient"): (6, D("4090.00")),
+        ("in_member_month", "pharmacy"): (1, D("30.00")),
+        ("outside_enrollment", "professional"): (1, D("90.00")),
+    }
+    enriched = out("claims_enriched")
+    assert (
+        sum(r["allowed_amount"] for r in enriched)
+        == D("30240.00")
+        == sum(v[1] for v in rec.values())
+    )
+
+
+def test_pmpm_and_member_year_cost(out):
+    cells = {
+        (str(r["month"]), r["organization_id"], r["service_category"]): r for r in out("cost_pmpm")
+    }
+    may = cells[("2024-05-01", "410000001", "inpatient_acute")]
+    assert (may["member_months"], may["allowed_amount"], may["allowed_pmpm"]) == (
+        1,
+        D("14000.00"),
+        14000.0,
+    )
+    total_may = cells[("2024-05-01", "410000001", "all")]
+    assert total_may["allowed_amount"] == D("14000.00")
+    # a month with enrollment and no claims still has its denominator
+    jan23 = cells[("2023-01-01", "410000001", "all")]
+    assert (jan23["member_months"], jan23["allowed_amount"]) == (1, D("0.00"))
+    totals = [r for r in out("cost_pmpm") if r["service_category"] == "all"]
+    assert sum(r["member_months"] for r in totals) == 24 + 6
+    assert sum(r["allowed_amount"] for r in totals) == D("30150.00")
+    years = {(r["member_id"], r["year"]): r for r in out("member_year_cost")}
+    a24 = years[("A", 2024)]
+    assert (a24["member_months"], a24["allowed_amount"], a24["medical_allowed_amount"]) == (
+        12,
+        D("21400.00"),
+        D("21370.00"),
+    )
+    assert (a24["inpatient_allowed_amount"], a24["pharmacy_allowed_amount"]) == (
+        D("19000.00"),
+        D("30.00"),
+    )
+    assert (years[("B", 2024)]["organization_id"], years[("B", 2024)]["allowed_amount"]) == (
+        "420000002",
+        D("7550.00"),
+    )
+
+
+def test_utilization(out):
+    rows = {(r["year"], r["organization_id"]): r for r in out("utilization")}
+    a = rows[(2024, "410000001")]
+    assert a["member_months"] == 12
+    assert (a["acute_admissions"], a["acute_bed_days"], a["readmissions"], a["ed_visits"]) == (
+        3,
+        19,
+        1,
+        1,
+    )
+    assert (a["pcp_visits"], a["specialist_visits"], a["telehealth_visits"]) == (1, 1, 1)
+    assert a["acute_admissions_per_1000"] == pytest.approx(3000.0)
+    assert a["telehealth_share"] == pytest.approx(1 / 3)
+    assert a["average_length_of_stay"] == pytest.approx(19 / 3)
+    b = rows[(2024, "420000002")]
+    assert (b["member_months"], b["snf_admissions"], b["snf_days"], b["pcp_visits"]) == (
+        6,
+        1,
+        10,
+        1,
+    )
+    assert b["snf_admissions_per_1000"] == pytest.approx(2000.0)
+
+
+def test_leakage(out):
+    total = next(r for r in out("leakage") if r["year"] == 2024 and r["dimension"] == "total")
+    assert (
+        total["allowed_amount"],
+        total["in_system_allowed"],
+        total["out_of_system_allowed"],
+    ) == (
+        D("21370.00"),
+        D("14910.00"),
+        D("6460.00"),
+    )
+    assert total["in_system_share"] == pytest.approx(14910 / 21370)
+    assert (total["visits"], total["in_system_visits"]) == (3, 2)
+    by_cat = {
+        r["value"]: r["in_system_share"]
+        for r in out("leakage")
+        if r["year"] == 2024 and r["dimension"] == "service_category"
+    }
+    assert by_cat["inpatient_acute"] == pytest.approx(14000 / 19000)
+    assert by_cat["office_specialist"] == 0.0
+    dest = [
+        (r["rank"], r["destination"], r["allowed_amount"])
+        for r in sorted(out("leakage_destinations"), key=lambda r: r["rank"])
+        if r["year"] == 2024
+    ]
+    assert dest == [
+        (1, "Rival Health", D("5340.00")),
+        (2, "independent: 460000006", D("800.00")),
+        (3, "independent: S1 Independent cardiologist", D("200.00")),
+        (4, "independent: 450000005", D("120.00")),
+    ]
+
+
+def test_trend_against_market(out):
+    rows = {(r["scope"], r["year"]): r for r in out("cost_trend")}
+    a23, a24 = rows[("all", 2023)], rows[("all", 2024)]
+    assert (a23["member_months"], a23["allowed_amount"], a23["pmpm"], a23["market_pmpm"]) == (
+        12,
+        D("1200.00"),
+        100.0,
+        100.0,
+    )
+    assert (a24["member_months"], a24["allowed_amount"]) == (18, D("28920.00"))
+    assert a24["pmpm"] == pytest.approx(28920 / 18)
+    assert a24["market_pmpm"] == pytest.approx(110.0)
+    assert a24["market_trend"] == pytest.approx(0.10)
+    assert a24["trend"] == pytest.approx(28920 / 18 / 100 - 1)
+    assert (a24["expected_allowed_at_market_trend"], a24["savings_vs_market"]) == (
+        D("1980.00"),
+        D("-26940.00"),
+    )
+    p24 = rows[("partner_attributed", 2024)]
+    assert (p24["expected_allowed_at_market_trend"], p24["savings_vs_market"]) == (
+        D("1320.00"),
+        D("-20050.00"),
+    )
+    assert p24["cumulative_savings_vs_market"] == D("-20050.00")
