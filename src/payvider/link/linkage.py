@@ -46,6 +46,8 @@ from payvider.link.settings import LinkSettings
 
 #: Exact keys of the deterministic pass.
 KEYS = ("first_name", "last_name", "birth_date", "sex", "zip")
+#: Comparisons whose exact level the keys require (ZIP equality is part of ``location``).
+KEY_COMPARISONS = ("first_name", "last_name", "birth_date", "sex")
 #: Fields shown side by side in the review queue.
 REVIEW_FIELDS = ("first_name", "last_name", "birth_date", "sex", "zip", "address", "phone")
 #: Cap on the rounds of one-to-one resolution (each round settles at least one conflict chain).
@@ -232,7 +234,7 @@ def remainder_prior(
     (product of the model's exact-level m probabilities); those not linked yet are spread over
     the remaining pairs. Without deterministic links, fall back to one match per smaller side.
     """
-    share = M.exact_level_m(model, KEYS)
+    share = M.exact_level_m(model, KEY_COMPARISONS) * M.same_zip_m(model)
     if n_det > 0 and share > 0:
         expected = n_det / share
         remaining = max(expected - n_det, 1.0)

@@ -1,7 +1,8 @@
 """The probabilistic model (Fellegi–Sunter, estimated and scored by Splink 5 on DuckDB).
 
 Comparisons: first name (exact, nickname, spelling), last name (exact, spelling), birth date
-(exact, off by a day or with month and day swapped), sex, ZIP code, street address and phone.
+(exact, off by a day or with month and day swapped), sex, and location (same address, same phone,
+same ZIP code, same area) as one comparison because a move changes all of them at once.
 u probabilities come from a seeded random sample of record pairs; m probabilities from two
 expectation-maximisation sessions (blocked on birth date, then on first and last name), each on a
 deterministic hash sample of blocked pairs. The same seed and inputs give the same model.
@@ -112,26 +113,26 @@ def comparisons() -> list[dict[str, Any]]:
             "comparison_levels": [_null("sex"), exact("sex"), _else()],
         },
         {
-            "output_column_name": "zip",
+            # Address, phone and ZIP code move together: one comparison, so that a member who
+            # moved is not penalised three times for one event.
+            "output_column_name": "location",
             "comparison_levels": [
-                _null("zip"),
-                exact("zip"),
+                {
+                    "sql_condition": " AND ".join(
+                        f'("{c}_l" IS NULL OR "{c}_r" IS NULL)' for c in ("address", "phone", "zip")
+                    ),
+                    "label_for_charts": "null",
+                    "is_null_level": True,
+                },
+                _level('"address_l" = "address_r" AND "zip_l" = "zip_r"', "same address"),
+                _level('"phone_l" = "phone_r"', "same phone"),
+                _level(
+                    '"zip_l" = "zip_r" AND ' + _jw("address", 0.90), "same ZIP, similar address"
+                ),
+                _level('"zip_l" = "zip_r"', "same ZIP code"),
                 _level('substr("zip_l", 1, 3) = substr("zip_r", 1, 3)', "same 3-digit area"),
                 _else(),
             ],
-        },
-        {
-            "output_column_name": "address",
-            "comparison_levels": [
-                _null("address"),
-                exact("address"),
-                _level(_jw("address", 0.90), "jaro-winkler >= 0.90"),
-                _else(),
-            ],
-        },
-        {
-            "output_column_name": "phone",
-            "comparison_levels": [_null("phone"), exact("phone"), _else()],
         },
     ]
 
@@ -198,6 +199,22 @@ def _rounded(model: dict[str, Any]) -> dict[str, Any]:
                 if isinstance(level.get(k), float):
                     level[k] = float(f"{level[k]:.9g}")
     return model
+
+
+#: Location levels that (nearly always) mean the same ZIP code.
+SAME_ZIP_LEVELS = ("same address", "same phone", "same ZIP, similar address", "same ZIP code")
+
+
+def same_zip_m(model: dict[str, Any]) -> float:
+    """The model's estimate of the share of true pairs with the same ZIP code."""
+    for comp in model["comparisons"]:
+        if comp["output_column_name"] == "location":
+            return sum(
+                float(level.get("m_probability") or 0.0)
+                for level in comp["comparison_levels"]
+                if level.get("label_for_charts") in SAME_ZIP_LEVELS
+            )
+    return 1.0
 
 
 def exact_level_m(model: dict[str, Any], names: tuple[str, ...]) -> float:
