@@ -607,6 +607,9 @@ def cost(
     region: Annotated[
         str | None, typer.Option(help="Market region of the benchmark (default: all regions).")
     ] = None,
+    risk_model: Annotated[
+        str, typer.Option(help="CMS-HCC model whose scores risk-adjust (V24 or V28).")
+    ] = "V28",
     run_id: RunOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -624,13 +627,16 @@ def cost(
             names.append("risk_score")
         engine, t = _run_tables(ws, run_id, names)
         try:
+            scores = t.get("risk_score")
+            if scores is not None:
+                scores = scores.filter(scores.model == risk_model)
             expr = scope_trend(
                 chosen,
                 t["claims_enriched"],
                 t["member_months"],
                 t["attribution"],
                 t["market_benchmark"],
-                t.get("risk_score"),
+                scores,
                 region,
             )
             rows = engine.to_arrow(expr.order_by("year")).to_pylist()

@@ -10,18 +10,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import ibis.expr.types as ir
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from payvider.link.stages import LinkSettings, link_crosswalk, link_review_queue
 from payvider.marts.attribution import attribute_members
 from payvider.marts.attribution_rules import AttributionRules
+from payvider.marts.completion import completed_costs, lag_triangle
 from payvider.marts.encounters import inpatient_stays
 from payvider.marts.final_claims import resolve_adjustments
 from payvider.marts.member_months import MemberMonthRule, member_months
 from payvider.marts.membership import attribution_churn, membership_by_month
+from payvider.marts.risk import Basis, Model, risk_scores_all_models
 from payvider.marts.service_categories import claims_enriched
+from payvider.marts.truncation import truncate_high_cost
 from payvider.measures.cost import cost_pmpm, cost_reconciliation, member_year_cost
 from payvider.measures.leakage import leakage, leakage_destinations
 from payvider.measures.trend import cost_trend
@@ -40,6 +44,17 @@ class RunParameters(BaseModel):
     linkage: LinkSettings = LinkSettings()
     #: Market region of ``market_benchmark`` to compare trends with (None: mean over regions).
     market_region: str | None = None
+    #: CMS-HCC scoring of the run's ``risk_score`` table. Concurrent (diagnoses of the same year)
+    #: scores every year that has claims; prospective follows CMS payment (prior-year diagnoses).
+    risk_basis: Basis = "concurrent"
+    #: The model whose scores risk-adjust PMPM and trends.
+    risk_model: Model = "V28"
+    #: High-cost claimant truncation of member-year allowed: a percentile of member-years
+    #: (nearest rank, per payer and year) or a fixed dollar cap; the cap wins when both are set.
+    truncation_percentile: float | None = Field(99.0, gt=0, le=100)
+    truncation_cap: Decimal | None = None
+    #: Incurred months of experience that the chain-ladder development factors average over.
+    completion_months_of_experience: int = Field(12, ge=1)
 
 
 @dataclass(frozen=True)
@@ -119,7 +134,28 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
+def _risk_score(t: dict[str, ir.Table], p: RunParameters) -> ir.Table:
+    return risk_scores_all_models(
+        t["final_medical_claim"],
+        t["medical_claim_diagnosis"],
+        t["member_months"],
+        claim_years(t["final_medical_claim"]),
+        basis=p.risk_basis,
+    )
+
+
+def _model_scores(t: dict[str, ir.Table], p: RunParameters) -> ir.Table | None:
+    scores = t.get("risk_score")
+    return None if scores is None else scores.filter(scores.model == p.risk_model)
+
+
 COST_STAGES: tuple[Stage, ...] = (
+    Stage(
+        "risk_score",
+        ("final_medical_claim", "medical_claim_diagnosis", "member_months"),
+        "CMS-HCC V24 and V28 risk scores per member and year, with the HCCs that counted.",
+        _risk_score,
+    ),
     Stage(
         "claims_enriched",
         ("final_medical_claim", "final_pharmacy_claim", "provider"),
@@ -184,8 +220,37 @@ COST_STAGES: tuple[Stage, ...] = (
             t["member_months"],
             t["attribution"],
             t["market_benchmark"],
-            t.get("risk_score"),
+            _model_scores(t, p),
             p.market_region,
+        ),
+    ),
+    Stage(
+        "lag_triangle",
+        ("medical_claim", "member_months"),
+        "Paid-date lag triangle by product line (claims as received: replacements and voids "
+        "count when paid).",
+        lambda t, p: lag_triangle(t["medical_claim"], t["member_months"], by_product_line=True),
+    ),
+    Stage(
+        "completion_factors",
+        ("lag_triangle", "member_months"),
+        "Chain-ladder completion factors, IBNR and completed PMPM per incurred month.",
+        lambda t, p: completed_costs(
+            t["lag_triangle"],
+            t["member_months"],
+            as_of=p.as_of,
+            months_of_experience=p.completion_months_of_experience,
+        ),
+    ),
+    Stage(
+        "high_cost_truncation",
+        ("final_medical_claim", "member_months"),
+        "Member-year allowed truncated at the high-cost claimant threshold, with the excess.",
+        lambda t, p: truncate_high_cost(
+            t["final_medical_claim"],
+            cap=p.truncation_cap,
+            percentile=None if p.truncation_cap is not None else p.truncation_percentile,
+            member_months=t["member_months"],
         ),
     ),
 )

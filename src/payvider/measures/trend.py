@@ -53,24 +53,46 @@ def scope_trend(
     risk_scores: ir.Table | None = None,
     region: str | None = None,
 ) -> ir.Table:
-    """One row per year of ``scope``: PMPM, risk, market, trend and dollars versus the market."""
+    """One row per year of ``scope``: PMPM, risk, market, trend and dollars versus the market.
+
+    ``risk_scores`` has one row per member × payer × year (one model) with ``risk_score``; without
+    it every member month counts at risk 1 and the adjusted figures equal the unadjusted ones.
+    """
     mm = scope_member_months(member_months, attribution, scope)
-    mm = mm.select(*MONTH_KEY, "product_line", year=mm.month.year().cast("int64"))
+    # view(): a relation boundary, so the computed year can be a join key (Ibis join chains
+    # accept only plain columns in their predicates).
+    mm = mm.select(*MONTH_KEY, "product_line", year=mm.month.year().cast("int64")).view()
     c = claims_enriched.filter(claims_enriched.service_category_1 != "pharmacy")
     spend = c.group_by(member_id=c.member_id, payer=c.payer, month=c.service_month).aggregate(
         allowed=money_sum(c.allowed_amount), paid=money_sum(c.paid_amount)
     )
-    j = mm.left_join(spend, list(MONTH_KEY)).select(*mm.columns, "allowed", "paid")
     if risk_scores is not None:
         r = risk_scores.select(
             "member_id", "payer", "year", _risk=risk_scores.risk_score.cast(RISK)
         )
-        j = j.left_join(r, ["member_id", "payer", "year"]).select(*j.columns, "_risk")
-    else:
-        j = j.mutate(_risk=ibis.literal(1).cast(RISK))
+        mm = (
+            mm.left_join(r, [mm.member_id == r.member_id, mm.payer == r.payer, mm.year == r.year])
+            .select(mm.member_id, mm.payer, mm.month, mm.product_line, mm.year, r._risk)
+            .view()
+        )
+    else:  # no scores: every member month counts at risk 1
+        mm = mm.mutate(_risk=ibis.literal(1).cast(RISK))
     market = market_by_month(market_benchmark, region)
-    j = j.left_join(market, ["month", "product_line"]).select(
-        *j.columns, "market_pmpm", "market_risk"
+    j = (
+        mm.left_join(
+            spend,
+            [mm.member_id == spend.member_id, mm.payer == spend.payer, mm.month == spend.month],
+        )
+        .left_join(market, [mm.month == market.month, mm.product_line == market.product_line])
+        .select(
+            mm.member_id,
+            mm.year,
+            mm._risk,
+            spend.allowed,
+            spend.paid,
+            market.market_pmpm,
+            market.market_risk,
+        )
     )
     zero = ibis.literal(0).cast(spend.allowed.type())
     y = j.group_by("year").aggregate(
@@ -99,6 +121,7 @@ def scope_trend(
     w = ibis.window(order_by=y.year)
     whole = ibis.window(order_by=y.year, preceding=None, following=None)
     y = y.mutate(
+        unadjusted_trend=ratio(y.pmpm, y.pmpm.lag().over(w)) - 1,
         trend=ratio(y.risk_adjusted_pmpm, y.risk_adjusted_pmpm.lag().over(w)) - 1,
         market_trend=ratio(y.market_risk_adjusted_pmpm, y.market_risk_adjusted_pmpm.lag().over(w))
         - 1,
@@ -136,6 +159,7 @@ def scope_trend(
         "market_pmpm",
         "market_risk_score",
         "market_risk_adjusted_pmpm",
+        "unadjusted_trend",
         "trend",
         "market_trend",
         "trend_difference_points",
