@@ -218,6 +218,7 @@ def test_leakage(out):
 
 
 def test_trend_against_market(out):
+    """The run's trend: unadjusted figures by hand; risk-adjusted ones follow from its scores."""
     rows = {(r["scope"], r["year"]): r for r in out("cost_trend")}
     a23, a24 = rows[("all", 2023)], rows[("all", 2024)]
     assert (a23["member_months"], a23["allowed_amount"], a23["pmpm"], a23["market_pmpm"]) == (
@@ -230,14 +231,76 @@ def test_trend_against_market(out):
     assert a24["pmpm"] == pytest.approx(28920 / 18)
     assert a24["market_pmpm"] == pytest.approx(110.0)
     assert a24["market_trend"] == pytest.approx(0.10)
-    assert a24["trend"] == pytest.approx(28920 / 18 / 100 - 1)
-    assert (a24["expected_allowed_at_market_trend"], a24["savings_vs_market"]) == (
+    assert a24["unadjusted_trend"] == pytest.approx(28920 / 18 / 100 - 1)
+    ra23 = 100 / a23["risk_score"]
+    assert a24["risk_adjusted_pmpm"] == pytest.approx(28920 / 18 / a24["risk_score"])
+    expected = ra23 * 110 / 100 * a24["risk_score"] * 18
+    assert float(a24["expected_allowed_at_market_trend"]) == pytest.approx(expected, abs=0.01)
+    assert a24["savings_vs_market"] == a24["expected_allowed_at_market_trend"] - D("28920.00")
+
+
+def _scope_trend(out_tables, scope: str, risk=None) -> dict[int, dict]:
+    from payvider.measures.trend import scope_trend
+    from payvider.population.scopes import BUILTIN_SCOPES
+
+    engine, t = out_tables
+    expr = scope_trend(
+        BUILTIN_SCOPES[scope],
+        t["claims_enriched"],
+        t["member_months"],
+        t["attribution"],
+        t["market_benchmark"],
+        risk,
+    )
+    return {r["year"]: r for r in engine.to_arrow(expr).to_pylist()}
+
+
+@pytest.fixture
+def duckdb_tables(runs, workspace_with_fixture, duckdb_engine):
+    from payvider.engine.runs import canonical_inputs
+
+    if "duckdb" not in runs:
+        runs["duckdb"] = run_pipeline(workspace_with_fixture, "duckdb").path
+    tables = canonical_inputs(duckdb_engine, workspace_with_fixture)
+    for name in ("claims_enriched", "member_months", "attribution"):
+        tables[name] = duckdb_engine.read_parquet(runs["duckdb"] / f"{name}.parquet")
+    return duckdb_engine, tables
+
+
+def test_trend_dollars_by_hand(duckdb_tables):
+    """Without risk scores every member month counts at risk 1 (SOURCE.txt)."""
+    rows = _scope_trend(duckdb_tables, "all")
+    assert (rows[2024]["expected_allowed_at_market_trend"], rows[2024]["savings_vs_market"]) == (
         D("1980.00"),
         D("-26940.00"),
     )
-    p24 = rows[("partner_attributed", 2024)]
-    assert (p24["expected_allowed_at_market_trend"], p24["savings_vs_market"]) == (
+    p = _scope_trend(duckdb_tables, "partner_attributed")[2024]
+    assert (p["expected_allowed_at_market_trend"], p["savings_vs_market"]) == (
         D("1320.00"),
         D("-20050.00"),
     )
-    assert p24["cumulative_savings_vs_market"] == D("-20050.00")
+    assert p["cumulative_savings_vs_market"] == D("-20050.00")
+
+
+def test_trend_risk_adjusted_by_hand(duckdb_tables):
+    """Scores A 2023 1.0, A 2024 2.0, B 2024 1.5: 2024 risk (12 × 2.0 + 6 × 1.5) / 18 = 11/6;
+    risk-adjusted PMPM 1,606.67 / (11/6) = 876.36; expected 100 × 1.1 × 11/6 × 18 = 3,630.00."""
+    import ibis
+
+    scores = ibis.memtable(
+        {
+            "member_id": ["A", "A", "B"],
+            "payer": ["acme", "acme", "acme"],
+            "year": [2023, 2024, 2024],
+            "risk_score": [1.0, 2.0, 1.5],
+        }
+    )
+    rows = _scope_trend(duckdb_tables, "all", scores)
+    y = rows[2024]
+    assert y["risk_score"] == pytest.approx(11 / 6)
+    assert y["risk_adjusted_pmpm"] == pytest.approx(28920 / 18 / (11 / 6))
+    assert y["trend"] == pytest.approx(28920 / 18 / (11 / 6) / 100 - 1)
+    assert (y["expected_allowed_at_market_trend"], y["savings_vs_market"]) == (
+        D("3630.00"),
+        D("-25290.00"),
+    )
