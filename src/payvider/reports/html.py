@@ -102,6 +102,8 @@ def _line_chart(series: dict[str, list[tuple[dt.date, float]]], title: str, y_la
 
 def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None) -> Path:
     """Write the report of run ``run_id`` (default: the newest) and return its path."""
+    from payvider.reports.cost_section import cost_section
+
     run_dir = workspace.run_path(run_id)
     manifest = json.loads((run_dir / "manifest.json").read_text())
     engine = DuckDBEngine()
@@ -110,6 +112,7 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
             _overview(workspace, manifest),
             _membership(engine, run_dir),
             _attribution(engine, run_dir),
+            cost_section(engine, run_dir),
             _loads(workspace),
         ]
         sections.append(_outputs(manifest))
@@ -246,7 +249,13 @@ def _attribution(engine: DuckDBEngine, run_dir: Path) -> str:
         _table(
             ["period", "rule", "members", "share of eligible", "to the partner system"],
             [
-                [r["period"], r["rule"], r["members"], f"{r['share']:.1%}", r["partner_members"]]
+                [
+                    str(r["period"]),
+                    r["rule"],
+                    r["members"],
+                    f"{r['share']:.1%}",
+                    r["partner_members"],
+                ]
                 for r in rows
             ],
             numeric={2, 3, 4},
@@ -279,7 +288,7 @@ def _attribution(engine: DuckDBEngine, run_dir: Path) -> str:
                 ["period", "status", "partner before", "partner after", "members"],
                 [
                     [
-                        r["period"],
+                        str(r["period"]),
                         r["status"],
                         r["partner_before"],
                         r["partner_after"],
