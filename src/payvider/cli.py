@@ -406,10 +406,12 @@ def demo(
             )
             bar("writing report", 0.95)
             report_path = write_report(ws, directory / "report.html", result.run_id)
+        trend = _partner_trend(result.path)
         payload = {
             "generated": summary,
             "load": report.to_dict(),
             "run": result.manifest,
+            "cost_trend": trend,
             "report": str(report_path),
         }
         if json_:
@@ -422,7 +424,23 @@ def demo(
         for name, info in result.manifest["outputs"].items():
             table.add_row(name, f"{info['rows']:,}")
         out.print(table)
+        if trend:
+            shown = [_fmt_cost_row(r) for r in trend]
+            _print_rows(
+                "Partner-attributed members: cost of care against the market", shown, list(shown[0])
+            )
         out.print(f"Report: [bold]{report_path}[/]", highlight=False)
+
+
+def _partner_trend(run_dir: Path) -> list[dict]:
+    """The run's cost trend rows of the partner-attributed scope (empty if not computed)."""
+    import pyarrow.parquet as pq
+
+    path = run_dir / "cost_trend.parquet"
+    if not path.exists():
+        return []
+    rows = pq.read_table(path).to_pylist()
+    return sorted((r for r in rows if r["scope"] == "partner_attributed"), key=lambda r: r["year"])
 
 
 @app.command()
