@@ -538,3 +538,31 @@ def test_unpaid_lines_in_generated_data_are_counted(duckdb_engine, population):
     out = completion_factors(tri)
     assert sum(out["unpaid_claim_lines"].to_pylist()) == unpaid
     assert sum(out["lines_paid_after_as_of"].to_pylist()) == 0
+
+
+def test_triangle_without_any_paid_line_counts_every_line_unpaid():
+    """No paid dates at all (an extract without them): factors are 1, every line is unpaid."""
+
+    triangle = pa.table(
+        {
+            "payer": ["acme", "acme"],
+            "incurred_month": [dt.date(2024, 2, 1), dt.date(2024, 3, 1)],
+            "lag_months": pa.array([None, None], pa.int64()),
+            "claim_lines": [1, 2],
+            "reversed_lines": [0, 0],
+            "allowed_amount": [Decimal("5.00"), Decimal("10.00")],
+            "paid_amount": [Decimal("4.00"), Decimal("8.00")],
+            "cumulative_allowed_amount": pa.array([None, None], pa.decimal128(18, 2)),
+            "cumulative_paid_amount": pa.array([None, None], pa.decimal128(18, 2)),
+            "latest_paid_date": pa.array([None, None], pa.date32()),
+        }
+    )
+    rows = completion_factors(triangle).to_pylist()
+    assert [
+        (r["incurred_month"], r["unpaid_claim_lines"], r["unpaid_allowed_amount"]) for r in rows
+    ] == [
+        (dt.date(2024, 2, 1), 1, Decimal("5.00")),
+        (dt.date(2024, 3, 1), 2, Decimal("10.00")),
+    ]
+    assert {r["allowed_completion_factor"] for r in rows} == {Decimal("1.000000")}
+    assert rows[0]["as_of_date"] == dt.date(2024, 3, 31)

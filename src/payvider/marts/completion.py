@@ -26,6 +26,8 @@ import pyarrow as pa
 MONEY_TYPE = "decimal(18, 2)"
 MONEY_ARROW = pa.decimal128(18, 2)
 FACTOR_ARROW = pa.decimal128(18, 6)
+#: as-of date of a triangle without any claim (its result is empty).
+EPOCH = dt.date(1970, 1, 31)
 FACTOR_PLACES = Decimal("0.000001")
 CENTS = Decimal("0.01")
 ONE = Decimal(1)
@@ -215,7 +217,10 @@ class _Triangle:
         if as_of is None:
             as_of = latest
         if as_of is None:
-            raise ValueError("the triangle has no paid claim lines; give as_of")
+            # nothing paid yet (or no claims): every line is in the unpaid bucket and every
+            # factor is 1, as of the end of the latest incurred month
+            incurred = [r["incurred_month"] for r in rows if r["incurred_month"] is not None]
+            as_of = _month(_index(max(incurred)) + 1) - dt.timedelta(days=1) if incurred else EPOCH
         self.as_of = as_of
         self.latest_paid_date = latest
         # A paid month is fully observed when it ended by as_of, or when as_of is on or after the
