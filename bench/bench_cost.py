@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,9 @@ def main() -> None:
     ap.add_argument("--members", type=int, default=1_000_000)
     ap.add_argument("--data", type=Path, help="an existing `payvider generate` folder")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--memory-limit", help="cap DuckDB's memory, e.g. 4GB (as `payvider run --memory-limit`)"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="payvider-bench-") as tmp:
         data = args.data
@@ -77,12 +81,16 @@ def main() -> None:
             )
         scratch = Path(tmp) / "scratch"
         scratch.mkdir()
+        env = dict(os.environ)
+        if args.memory_limit:
+            env["PAYVIDER_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
         runs = {}
         for mode in ("prep", "cost"):  # separate processes: each peak is its own
             out = subprocess.run(
                 [sys.executable, "-c", _CHILD, str(data), str(scratch), mode],
                 capture_output=True,
                 text=True,
+                env=env,
             )
             if out.returncode:
                 sys.exit(f"benchmark failed:\n{out.stderr[-3000:]}")

@@ -199,6 +199,10 @@ def run(
         MemberMonthRuleChoice,
         typer.Option(help="Count a month when enrolled on any day or the 1st."),
     ] = MemberMonthRuleChoice.any_day,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(help="Cap DuckDB's memory, e.g. 4GB (it spills to disk beyond it)."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run the pipeline over every loaded batch; writes W/runs/<run id>/."""
@@ -216,6 +220,7 @@ def run(
                 master,
                 params,
                 progress=lambda step, i, n: bar(step, i / max(n, 1)),
+                memory_limit=memory_limit,
             )
         if json_:
             _emit_json(result.manifest)

@@ -64,9 +64,15 @@ class DuckDBEngine(Engine):
     name = "duckdb"
 
     def __init__(self, memory_limit: str | None = None, threads: int | None = None) -> None:
+        """``memory_limit`` (e.g. ``"4GB"``, default ``$PAYVIDER_DUCKDB_MEMORY_LIMIT`` or DuckDB's
+        80 % of RAM) caps DuckDB's buffers; larger work spills to a temporary folder."""
         config: dict = {}
+        self._spill: str | None = None
+        memory_limit = memory_limit or os.environ.get("PAYVIDER_DUCKDB_MEMORY_LIMIT")
         if memory_limit:
             config["memory_limit"] = memory_limit
+            self._spill = tempfile.mkdtemp(prefix="payvider-duckdb-")
+            config["temp_directory"] = self._spill
         if threads:
             config["threads"] = threads
         super().__init__(ibis.duckdb.connect(**config))
@@ -90,6 +96,11 @@ class DuckDBEngine(Engine):
             sql = f"SELECT * REPLACE ({', '.join(casts)}) FROM ({sql})"
         target = str(path).replace("'", "''")
         self.con.con.execute(f"COPY ({sql}) TO '{target}' (FORMAT PARQUET)")
+
+    def close(self) -> None:
+        super().close()
+        if self._spill:
+            shutil.rmtree(self._spill, ignore_errors=True)
 
 
 _DUCKDB_INT = {"int64": "BIGINT", "int32": "INTEGER", "int16": "SMALLINT", "int8": "TINYINT"}
@@ -159,10 +170,12 @@ class SparkEngine(Engine):
         return {"engine": self.name, "version": self.session.version}
 
 
-def connect(engine: EngineName = "duckdb", master: str | None = None) -> Engine:
+def connect(
+    engine: EngineName = "duckdb", master: str | None = None, memory_limit: str | None = None
+) -> Engine:
     """Connect to an engine by name: ``duckdb`` (embedded, the default) or ``spark``."""
     if engine == "duckdb":
-        return DuckDBEngine()
+        return DuckDBEngine(memory_limit=memory_limit)
     if engine == "spark":
         return SparkEngine(master)
     raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

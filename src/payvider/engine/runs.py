@@ -59,14 +59,18 @@ def run_pipeline(
     master: str | None = None,
     params: RunParameters | None = None,
     progress: Progress | None = None,
+    memory_limit: str | None = None,
 ) -> RunResult:
-    """Run every stage and return the new run's id, folder and manifest."""
+    """Run every stage and return the new run's id, folder and manifest.
+
+    ``memory_limit`` caps DuckDB's memory (e.g. ``"4GB"``); beyond it DuckDB spills to disk.
+    """
     params = params or RunParameters()
     if not workspace.batch_ids():
         raise WorkspaceError(f"{workspace.root} has no loaded batches; run `payvider ingest` first")
     started = time.perf_counter()
     run_id = workspace.new_run_id()
-    engine = connect(engine_name, master)
+    engine = connect(engine_name, master, memory_limit)
     try:
         tables = canonical_inputs(engine, workspace)
         counts: dict[str, int] = {}
