@@ -64,7 +64,9 @@ print(json.dumps({"lines": lines, "diagnoses": diagnoses, "rows": rows, "seconds
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path("/work/benchdata/m1"))
+    ap.add_argument(
+        "--data", type=Path, required=True, help="a `payvider generate --members 1000000` folder"
+    )
     ap.add_argument("--years", type=int, nargs="+", default=[2024, 2025])
     args = ap.parse_args()
     if not (args.data / "medical_claim.parquet").exists():
