@@ -91,6 +91,21 @@ def test_spark_and_duckdb_runs_are_identical(workspace, spark_engine):
         "attribution": ["period", "member_id", "payer"],
         "membership": ["month", "product_line"],
         "attribution_churn": ["period", "status", "partner_before", "partner_after"],
+        "member_patient_crosswalk": ["member_id", "patient_id"],
+        "link_review_queue": ["member_id", "patient_id"],
+        "risk_score": ["member_id", "payer", "year", "model"],
+        "claims_enriched": ["claim_id", "claim_line_number"],
+        "inpatient_stays": ["encounter_id"],
+        "cost_pmpm": ["month", "product_line", "organization_id", "service_category"],
+        "member_year_cost": ["member_id", "payer", "year"],
+        "cost_reconciliation": ["status", "service_category_1"],
+        "utilization": ["year", "product_line", "organization_id"],
+        "leakage": ["year", "dimension", "value"],
+        "leakage_destinations": ["year", "rank"],
+        "cost_trend": ["scope", "year"],
+        "lag_triangle": ["payer", "product_line", "incurred_month", "lag_months"],
+        "completion_factors": ["payer", "product_line", "incurred_month"],
+        "high_cost_truncation": ["member_id", "payer", "year"],
     }
     assert set(keys) == set(duck.manifest["outputs"]), "add new stages to this parity test"
     for name, key in keys.items():

@@ -80,9 +80,9 @@ class DuckDBEngine(Engine):
     def write_parquet(self, expr: ir.Table, path: Path) -> None:
         """Write ``expr`` with its declared integer types.
 
-        DuckDB sums 64-bit integers into 128-bit ones, which Ibis still types as int64 (so a cast
-        in the expression is dropped as a no-op) and which Parquet would store as doubles; the
-        COPY casts them back, so both engines write the same column types.
+        DuckDB sums 64-bit integers into 128-bit ones and truncates dates to timestamps, where Ibis
+        still types int64 and date (so a cast in the expression is dropped as a no-op); the COPY
+        casts them back, so both engines write the same column types.
         """
         path.parent.mkdir(parents=True, exist_ok=True)
         self.con._run_pre_execute_hooks(expr)  # registers memtables, as Ibis' own writers do
@@ -103,7 +103,31 @@ class DuckDBEngine(Engine):
             shutil.rmtree(self._spill, ignore_errors=True)
 
 
-_DUCKDB_INT = {"int64": "BIGINT", "int32": "INTEGER", "int16": "SMALLINT", "int8": "TINYINT"}
+def _with_declared_types(df, schema):
+    """Cast Spark's columns to the expression's declared types where Spark's SQL typing differs
+    (e.g. a ratio of integers comes back DECIMAL where Ibis and DuckDB give DOUBLE)."""
+    from ibis.backends.pyspark.datatypes import PySparkType
+
+    casts = []
+    changed = False
+    for field, (name, dtype) in zip(df.schema.fields, schema.items(), strict=True):
+        want = PySparkType.from_ibis(dtype)
+        if field.dataType != want:
+            casts.append(df[field.name].cast(want).alias(name))
+            changed = True
+        else:
+            casts.append(df[field.name])
+    return df.select(*casts) if changed else df
+
+
+#: Declared types DuckDB may return differently (128-bit sums; timestamps from date_trunc).
+_DUCKDB_INT = {
+    "int64": "BIGINT",
+    "int32": "INTEGER",
+    "int16": "SMALLINT",
+    "int8": "TINYINT",
+    "date": "DATE",
+}
 
 
 class SparkEngine(Engine):
@@ -137,6 +161,16 @@ class SparkEngine(Engine):
         self.session = builder.getOrCreate()
         self.session.sparkContext.setLogLevel("ERROR")
         super().__init__(ibis.pyspark.connect(self.session))
+        # Ibis hands in-memory tables to Spark through pandas, which fails on decimal columns
+        # with nulls; Parquet keeps decimals, dates and nulls exact.
+        self.con._register_in_memory_table = self._register_in_memory_table
+
+    def _register_in_memory_table(self, op) -> None:
+        import pyarrow.parquet as pq
+
+        path = Path(self._warehouse) / f"{op.name}.parquet"
+        pq.write_table(op.data.to_pyarrow(op.schema), path)
+        self.session.read.parquet(str(path)).createOrReplaceTempView(op.name)
 
     def from_arrow(self, table: pa.Table, table_name: str | None = None) -> ir.Table:
         # Spark cannot take Arrow directly through Ibis' create_table; go through Parquet, which
@@ -155,6 +189,7 @@ class SparkEngine(Engine):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.con._run_pre_execute_hooks(expr)  # registers memtables, as Ibis' own writers do
         df = self.con._session.sql(self.con.compile(expr))
+        df = _with_declared_types(df, expr.schema())
         tmp = path.parent / f".{path.name}.parts-{uuid.uuid4().hex[:8]}"
         df.coalesce(1).write.mode("overwrite").parquet(str(tmp))
         parts = sorted(tmp.glob("part-*.parquet"))

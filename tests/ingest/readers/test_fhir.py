@@ -329,7 +329,12 @@ def test_synthea_patient_bundle(tmp_path, monkeypatch):
         monkeypatch.setattr(fhir, "_ijson", None)
         whole = fhir.read(folder)
         for name, table in batch.tables.items():
-            assert whole.tables[name].equals(table), name
+            assert _canonical_order(whole.tables[name]) == _canonical_order(table), name
+
+
+def _canonical_order(table) -> list[tuple]:
+    """Rows in a canonical order (references are resolved by a parallel join)."""
+    return sorted(tuple(str(v) for v in r.values()) for r in table.to_pylist())
 
 
 @needs_bundles
