@@ -1,0 +1,1 @@
+"""Shipped contract templates (YAML): ``<family>-<version>.yaml`` is template ``family:version``."""
