@@ -1,0 +1,320 @@
+"""The quality-measure framework: declarations, member-level rows, summaries and care gaps.
+
+A measure declares what it counts (denominator, exclusions, numerator, measurement period, value
+sets) in a :class:`MeasureSpec`, and computes one member-level table with the columns of
+:data:`MEMBER_SCHEMA`: one row per member (or per event, e.g. an index discharge) and period.
+Everything after that is shared: the summary with counts, rate and Wilson 95% interval per
+attributed organization, and the care-gap list. Rates are computed from integer counts so both
+engines give identical figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cache
+
+import ibis
+import ibis.expr.datatypes as dt_
+import ibis.expr.types as ir
+
+from payvider.reference import read_csv
+
+#: z of a two-sided 95% interval.
+Z95 = 1.959963984540054
+#: Aggregates with fewer members than this are flagged (small-cell suppression of PHI).
+SMALL_CELL = 11
+UNATTRIBUTED = "unattributed"
+
+MEMBER_SCHEMA = ibis.schema(
+    {
+        "measure_id": "string",
+        "period": "string",
+        "period_start": "date",
+        "period_end": "date",
+        "member_id": "string",
+        "payer": "string",
+        "event_id": "string",
+        "event_date": "date",
+        "in_denominator": "boolean",
+        "excluded": "boolean",
+        "exclusion_reason": "string",
+        "in_numerator": "boolean",
+        "expected": "float64",
+        "detail": "string",
+        "organization_id": "string",
+        "clinician_npi": "string",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A measurement period (inclusive dates); attribution is looked up for ``end.year``."""
+
+    label: str
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(str(year), dt.date(year, 1, 1), dt.date(year, 12, 31))
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    """What a measure counts; documentation and summaries read it, rows follow it."""
+
+    id: str
+    name: str
+    description: str
+    period: str
+    denominator: str
+    continuous_enrollment: str
+    exclusions: tuple[str, ...]
+    numerator: str
+    value_sets: tuple[str, ...] = ()
+    #: True when a numerator hit is the bad outcome (readmission, poor control).
+    inverse: bool = False
+    #: Whether members in the denominator form a care-gap list (False for outcome measures).
+    care_gaps: bool = True
+    sources: tuple[str, ...] = field(default_factory=tuple)
+
+
+@cache
+def value_set(name: str, system: str | None = None) -> tuple[str, ...]:
+    """Codes of a shipped value set (``reference/quality_value_sets.csv``), optionally one system."""
+    codes = tuple(
+        r["code"]
+        for r in read_csv("quality_value_sets.csv")
+        if r["value_set"] == name and (system is None or r["code_system"] == system)
+    )
+    if not codes:
+        raise KeyError(f"no codes in value set {name!r} (system {system!r})")
+    return codes
+
+
+def code_in(col: ir.StringValue, name: str, system: str | None = None) -> ir.BooleanValue:
+    """Whether a code (dots removed, upper case) is in a value set; prefix sets match by prefix."""
+    code = col.upper().replace(".", "")
+    codes = value_set(name, system)
+    systems = {r["code_system"] for r in read_csv("quality_value_sets.csv") if r["value_set"] == name}
+    if system is None and any(s.endswith("-prefix") for s in systems) or (system or "").endswith(
+        "-prefix"
+    ):
+        cond = ibis.literal(False)
+        for c in codes:
+            cond = cond | code.startswith(c)
+        return cond
+    return code.isin(codes)
+
+
+def age_on(birth_date: ir.DateValue, on: dt.date | ir.DateValue) -> ir.IntegerValue:
+    """Whole years of age on a date (birthday counted on the day itself)."""
+    on = ibis.literal(on) if isinstance(on, dt.date) else on
+    years = on.year() - birth_date.year()
+    before_birthday = (on.month() < birth_date.month()) | (
+        (on.month() == birth_date.month()) & (on.day() < birth_date.day())
+    )
+    return (years - ibis.ifelse(before_birthday, 1, 0)).cast("int64")
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def continuous_enrollment(
+    member_months: ir.Table,
+    start: dt.date,
+    end: dt.date,
+    allowed_gap_months: int = 1,
+    anchor: dt.date | None = None,
+) -> ir.Table:
+    """Members continuously enrolled from ``start`` to ``end`` with one payer.
+
+    HEDIS allows one gap of up to 45 days in a year; on the monthly grain of ``member_months``
+    that is at most ``allowed_gap_months`` missing months, and the member must be enrolled in the
+    month of the anchor date (default: the end). Returns member_id, payer, gender, birth_date.
+    """
+    first = dt.date(start.year, start.month, 1)
+    last = dt.date(end.year, end.month, 1)
+    anchor = anchor or end
+    anchor_month = dt.date(anchor.year, anchor.month, 1)
+    mm = member_months.filter(member_months.month.between(first, last))
+    g = mm.group_by(["member_id", "payer"]).aggregate(
+        months=mm.month.nunique(),
+        anchored=(mm.month == anchor_month).any(),
+        gender=mm.gender.max(),
+        birth_date=mm.birth_date.max(),
+    )
+    need = months_between(first, last) - allowed_gap_months
+    g = g.filter((g.months >= need) & g.anchored)
+    return g.select("member_id", "payer", "gender", "birth_date")
+
+
+def finalize(rows: ir.Table, attribution: ir.Table | None) -> ir.Table:
+    """Rows in :data:`MEMBER_SCHEMA` order and types, with the attributed organization and clinician.
+
+    Attribution is the member's attribution in the period's year (``period_end``);
+    members without one are ``unattributed``.
+    """
+    for name, typ in MEMBER_SCHEMA.items():
+        if name not in rows.columns and name not in ("organization_id", "clinician_npi"):
+            rows = rows.mutate(**{name: ibis.null().cast(typ)})
+    rows = rows.mutate(_year=rows.period_end.year().cast("int64"))
+    if attribution is not None:
+        a = attribution.select(
+            _a_member=attribution.member_id,
+            _a_payer=attribution.payer,
+            _a_year=attribution.period.cast("int64"),
+            _a_org=attribution.organization_id,
+            _a_npi=attribution.clinician_npi,
+        )
+        rows = rows.left_join(
+            a,
+            [rows.member_id == a._a_member, rows.payer == a._a_payer, rows._year == a._a_year],
+        )
+        org = rows._a_org.fill_null(UNATTRIBUTED)
+        npi = rows._a_npi
+    else:
+        org = ibis.literal(UNATTRIBUTED)
+        npi = ibis.null().cast("string")
+    out = rows.mutate(organization_id=org, clinician_npi=npi)
+    return out.select(
+        **{name: out[name].cast(typ) for name, typ in MEMBER_SCHEMA.items()}
+    )
+
+
+def empty_rows() -> ir.Table:
+    """A member-level table with no rows (a measure without its inputs)."""
+    return ibis.memtable(
+        {name: [] for name in MEMBER_SCHEMA.names}, schema=MEMBER_SCHEMA
+    )
+
+
+def wilson(numerator: ir.IntegerValue, denominator: ir.IntegerValue, z: float = Z95):
+    """Wilson score interval (lower, upper) of numerator/denominator; null when denominator is 0."""
+    n = denominator.cast("float64")
+    x = numerator.cast("float64")
+    z2 = z * z
+    p = x / n
+    centre = (x + z2 / 2) / (n + z2)
+    half = (z / (n + z2)) * ((x * (n - x) / n) + z2 / 4).sqrt()
+    ok = denominator > 0
+    lower = ibis.ifelse(ok, ibis.greatest(centre - half, 0.0), ibis.null().cast("float64"))
+    upper = ibis.ifelse(ok, ibis.least(centre + half, 1.0), ibis.null().cast("float64"))
+    rate = ibis.ifelse(ok, p, ibis.null().cast("float64"))
+    return rate, lower, upper
+
+
+SUMMARY_SCHEMA = ibis.schema(
+    {
+        "measure_id": "string",
+        "period": "string",
+        "period_start": "date",
+        "period_end": "date",
+        "level": "string",
+        "organization_id": "string",
+        "clinician_npi": "string",
+        "members": "int64",
+        "denominator": "int64",
+        "exclusions": "int64",
+        "eligible": "int64",
+        "numerator": "int64",
+        "rate": "float64",
+        "ci_lower": "float64",
+        "ci_upper": "float64",
+        "expected": "float64",
+        "expected_rate": "float64",
+        "oe_ratio": "float64",
+        "care_gaps": "int64",
+        "small_cell": "boolean",
+    }
+)
+
+
+def _gap(rows: ir.Table, specs: tuple[MeasureSpec, ...]) -> ir.BooleanValue:
+    normal = tuple(s.id for s in specs if s.care_gaps and not s.inverse) or ("",)
+    inverse = tuple(s.id for s in specs if s.care_gaps and s.inverse) or ("",)
+    return (rows.measure_id.isin(normal) & ~rows.in_numerator) | (
+        rows.measure_id.isin(inverse) & rows.in_numerator
+    )
+
+
+def _summarise(
+    rows: ir.Table, keys: list[str], level: str, specs: tuple[MeasureSpec, ...]
+) -> ir.Table:
+    eligible = rows.in_denominator & ~rows.excluded
+    hit = eligible & rows.in_numerator
+    gap = eligible & _gap(rows, specs)
+    base = ["measure_id", "period", "period_start", "period_end"]
+    g = rows.group_by(base + keys).aggregate(
+        members=rows.member_id.nunique().cast("int64"),
+        denominator=rows.in_denominator.cast("int64").sum(),
+        exclusions=(rows.in_denominator & rows.excluded).cast("int64").sum(),
+        eligible=eligible.cast("int64").sum(),
+        numerator=hit.cast("int64").sum(),
+        expected=ibis.ifelse(eligible, rows.expected, ibis.null().cast("float64")).sum(),
+        care_gaps=gap.cast("int64").sum(),
+    )
+    rate, lower, upper = wilson(g.numerator, g.eligible)
+    expected = g.expected.round(6)
+    exp_rate = ibis.ifelse(g.eligible > 0, expected / g.eligible.cast("float64"), None)
+    oe = ibis.ifelse(expected > 0, rate / exp_rate, ibis.null().cast("float64"))
+    g = g.mutate(
+        level=ibis.literal(level),
+        organization_id=g.organization_id if "organization_id" in keys else ibis.literal("all"),
+        clinician_npi=g.clinician_npi if "clinician_npi" in keys else ibis.null().cast("string"),
+        rate=rate.round(6),
+        ci_lower=lower.round(6),
+        ci_upper=upper.round(6),
+        expected=expected,
+        expected_rate=exp_rate.round(6),
+        oe_ratio=oe.round(6),
+        small_cell=g.eligible < SMALL_CELL,
+    )
+    return g.select(**{n: g[n].cast(t) for n, t in SUMMARY_SCHEMA.items()})
+
+
+def summarize(rows: ir.Table, specs: tuple[MeasureSpec, ...] | None = None) -> ir.Table:
+    """Counts, rate and Wilson 95% interval per measure and period: in total, by attributed
+    organization and by attributed clinician (``level`` says which).
+
+    ``denominator`` counts rows in the eligible population, ``exclusions`` those excluded,
+    ``eligible`` the rest (the rate's denominator); ``numerator`` counts eligible rows in the
+    numerator. ``expected`` (risk-adjusted measures) sums the rows' expected probabilities.
+    ``small_cell`` flags cells under 11 that reports must suppress.
+    """
+    specs = specs or ()
+    parts = [
+        _summarise(rows, [], "total", specs),
+        _summarise(rows, ["organization_id"], "organization", specs),
+        _summarise(
+            rows.filter(rows.clinician_npi.notnull()),
+            ["organization_id", "clinician_npi"],
+            "clinician",
+            specs,
+        ),
+    ]
+    return ibis.union(*parts)
+
+
+def care_gaps(rows: ir.Table, specs: tuple[MeasureSpec, ...]) -> ir.Table:
+    """Members in a measure's eligible denominator who are not (yet) in its numerator, or — for
+    inverse measures — who are (e.g. HbA1c poorly controlled): the care teams' worklist."""
+    out = rows.filter(rows.in_denominator & ~rows.excluded & _gap(rows, specs))
+    return out.select(
+        "measure_id",
+        "period",
+        "member_id",
+        "payer",
+        "event_id",
+        "event_date",
+        "detail",
+        "organization_id",
+        "clinician_npi",
+    )
+
+
+def null_str() -> ir.StringValue:
+    return ibis.null().cast(dt_.string)
