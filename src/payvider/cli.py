@@ -676,6 +676,49 @@ def cost(
         )
 
 
+@app.command()
+def settle(
+    contract: Annotated[
+        str, typer.Option("--contract", "-c", help="Contract YAML file or template (mssp:2023).")
+    ],
+    summary: Annotated[
+        Path, typer.Option("--summary", help="CSV of aggregate figures, one row per entity-year.")
+    ],
+    json_: JsonOpt = False,
+) -> None:
+    """Settle a contract in summary mode: one settlement per CSV row, every line item shown."""
+    from decimal import Decimal
+
+    from payvider.contracts.summary import read_summary, settle_summary, summary_record
+    from payvider.contracts.terms import ContractError, load_terms
+    from payvider.ingest.errors import InputRejected
+
+    with _errors():
+        try:
+            terms = load_terms(contract)
+        except ContractError as exc:
+            raise InputRejected(exc.source, exc.problem) from None
+        results = settle_summary(terms, read_summary(summary), str(summary))
+        rows = [summary_record(s) for s in results]
+        if json_:
+            _emit_json(rows)
+            return
+        shown = [
+            {
+                "id": r["id"],
+                "year": str(r["performance_year"]),
+                "track": r.get("track"),
+                "savings": f"{Decimal(r['savings']):,.0f}" if "savings" in r else None,
+                "generated": f"{Decimal(r.get('generated_savings_losses', 0)):,.0f}",
+                "rate": r.get("final_loss_rate") or r.get("final_sharing_rate"),
+                "earned": f"{r['earned_shared_savings_losses']:,}",
+                "direction": r["direction"],
+            }
+            for r in rows
+        ]
+        _print_rows(f"Settlement under {terms.name}", shown, list(shown[0]))
+
+
 class ExportFormat(StrEnum):
     csv = "csv"
     fhir = "fhir"
