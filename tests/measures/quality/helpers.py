@@ -16,7 +16,13 @@ def months(member: str, first: str, last: str, gender: str = "female", birth: st
     out = []
     while a <= b:
         out.append(
-            {"member_id": member, "payer": PAYER, "month": a, "gender": gender, "birth_date": D(birth)}
+            {
+                "member_id": member,
+                "payer": PAYER,
+                "month": a,
+                "gender": gender,
+                "birth_date": D(birth),
+            }
         )
         a = (a + dt.timedelta(days=32)).replace(day=1)
     return out
@@ -48,7 +54,9 @@ STAY_SCHEMA = pa.schema(
 )
 
 
-def stay(enc, member, adm, dis, disp="01", drg="193", npi="H1", cat="inpatient_acute", partner=True):
+def stay(
+    enc, member, adm, dis, disp="01", drg="193", npi="H1", cat="inpatient_acute", partner=True
+):
     return {
         "encounter_id": enc,
         "member_id": member,

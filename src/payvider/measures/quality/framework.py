@@ -98,9 +98,13 @@ def code_in(col: ir.StringValue, name: str, system: str | None = None) -> ir.Boo
     """Whether a code (dots removed, upper case) is in a value set; prefix sets match by prefix."""
     code = col.upper().replace(".", "")
     codes = value_set(name, system)
-    systems = {r["code_system"] for r in read_csv("quality_value_sets.csv") if r["value_set"] == name}
-    if system is None and any(s.endswith("-prefix") for s in systems) or (system or "").endswith(
-        "-prefix"
+    systems = {
+        r["code_system"] for r in read_csv("quality_value_sets.csv") if r["value_set"] == name
+    }
+    if (
+        system is None
+        and any(s.endswith("-prefix") for s in systems)
+        or (system or "").endswith("-prefix")
     ):
         cond = ibis.literal(False)
         for c in codes:
@@ -180,16 +184,12 @@ def finalize(rows: ir.Table, attribution: ir.Table | None) -> ir.Table:
         org = ibis.literal(UNATTRIBUTED)
         npi = ibis.null().cast("string")
     out = rows.mutate(organization_id=org, clinician_npi=npi)
-    return out.select(
-        **{name: out[name].cast(typ) for name, typ in MEMBER_SCHEMA.items()}
-    )
+    return out.select(**{name: out[name].cast(typ) for name, typ in MEMBER_SCHEMA.items()})
 
 
 def empty_rows() -> ir.Table:
     """A member-level table with no rows (a measure without its inputs)."""
-    return ibis.memtable(
-        {name: [] for name in MEMBER_SCHEMA.names}, schema=MEMBER_SCHEMA
-    )
+    return ibis.memtable({name: [] for name in MEMBER_SCHEMA.names}, schema=MEMBER_SCHEMA)
 
 
 def wilson(numerator: ir.IntegerValue, denominator: ir.IntegerValue, z: float = Z95):

@@ -100,11 +100,7 @@ def stay_principal_diagnoses(
         ],
     ).select("encounter_id", "claim_id")
     d = diagnoses.filter(diagnoses.diagnosis_sequence == 1)
-    return (
-        j.inner_join(d, "claim_id")
-        .select("encounter_id", "diagnosis_code")
-        .distinct()
-    )
+    return j.inner_join(d, "claim_id").select("encounter_id", "diagnosis_code").distinct()
 
 
 def acute_chains(inpatient_stays: ir.Table, principal_dx: ir.Table | None = None) -> ir.Table:
@@ -276,8 +272,9 @@ def readmission_rows(
     else:
         hcc = ibis.literal(0)
     c = c.mutate(
-        _stratum=_band(age_on(c._birth, c.discharge_date), AGE_BANDS)
-        .concat("|", c._gender.fill_null("unknown"), "|", _hcc_band(hcc)),
+        _stratum=_band(age_on(c._birth, c.discharge_date), AGE_BANDS).concat(
+            "|", c._gender.fill_null("unknown"), "|", _hcc_band(hcc)
+        ),
     )
     disp = c.discharge_disposition_code
     parts = []

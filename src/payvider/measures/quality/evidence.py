@@ -1,0 +1,91 @@
+"""Coded evidence of members from claims and, through the member–patient crosswalk, the EHR.
+
+One long table (member_id, code, event_date, source) that the screening and hybrid measures
+filter by value set: claim lines' HCPCS/CPT, claim ICD-10-PCS procedures and ICD-10-CM
+diagnoses, and EHR procedures and conditions of linked patients. Codes are upper case without dots.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+
+def _norm(code: ir.StringValue) -> ir.StringValue:
+    return code.upper().replace(".", "").strip()
+
+
+def coded_evidence(tables: dict[str, ir.Table]) -> ir.Table:
+    """member_id, code, event_date, source ('claims' or 'ehr') from whichever inputs exist."""
+    parts = []
+    claims = tables.get("final_medical_claim")
+    if claims is not None:
+        c = claims.filter(claims.hcpcs_code.notnull())
+        parts.append(
+            c.select(
+                "member_id",
+                code=_norm(c.hcpcs_code),
+                event_date=c.claim_line_start_date.fill_null(c.claim_start_date),
+                source=ibis.literal("claims"),
+            )
+        )
+        heads = claims.group_by("claim_id").aggregate(
+            _m=claims.member_id.max(), _d=claims.claim_start_date.min()
+        )
+        proc = tables.get("medical_claim_procedure")
+        if proc is not None:
+            j = proc.inner_join(heads, "claim_id")
+            parts.append(
+                j.select(
+                    member_id=j._m,
+                    code=_norm(j.procedure_code),
+                    event_date=j.procedure_date.fill_null(j._d),
+                    source=ibis.literal("claims"),
+                )
+            )
+        dx = tables.get("medical_claim_diagnosis")
+        if dx is not None:
+            j = dx.inner_join(heads, "claim_id")
+            parts.append(
+                j.select(
+                    member_id=j._m,
+                    code=_norm(j.diagnosis_code),
+                    event_date=j._d,
+                    source=ibis.literal("claims"),
+                )
+            )
+    xw = tables.get("member_patient_crosswalk")
+    if xw is not None:
+        x = xw.select(_x_m=xw.member_id, _x_p=xw.patient_id)
+        for name, date_col in (("procedure", "procedure_date"), ("condition", "recorded_date")):
+            t = tables.get(name)
+            if t is None:
+                continue
+            d = t[date_col]
+            if name == "condition":
+                d = t.onset_date.fill_null(t.recorded_date)
+            t = t.mutate(_d=d)
+            j = t.inner_join(x, t.patient_id == x._x_p)
+            parts.append(
+                j.select(
+                    member_id=j._x_m,
+                    code=_norm(j.source_code),
+                    event_date=j._d,
+                    source=ibis.literal("ehr"),
+                )
+            )
+    if not parts:
+        raise ValueError("no claims or linked EHR tables to take coded evidence from")
+    return ibis.union(*parts).distinct()
+
+
+def linked_observations(observation: ir.Table, crosswalk: ir.Table) -> ir.Table:
+    """EHR observations of linked patients with the payer member id."""
+    x = crosswalk.select(_x_m=crosswalk.member_id, _x_p=crosswalk.patient_id)
+    j = observation.inner_join(x, observation.patient_id == x._x_p)
+    return j.select(
+        member_id=j._x_m,
+        code=_norm(j.source_code),
+        observation_date=j.observation_date,
+        value=j.numeric_result.cast("decimal(18, 4)"),
+    )

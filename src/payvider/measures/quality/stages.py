@@ -1,0 +1,105 @@
+"""Quality tables of a run: member-level rows of every measure, their summary and care gaps.
+
+``QUALITY_STAGES`` lists (name, inputs, description, build) for the run's stage list; each build
+takes the dict of available tables. Optional inputs (EHR tables, crosswalk, risk scores) are used
+when present; a measure whose required inputs are missing is left out.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from payvider.measures.quality.evidence import coded_evidence, linked_observations
+from payvider.measures.quality.followup import SPEC_7, SPEC_30, followup_rows, visits
+from payvider.measures.quality.framework import MeasureSpec, Period, care_gaps, summarize
+from payvider.measures.quality.hybrid import BP, HBA1C, hybrid_rows
+from payvider.measures.quality.readmission import SPEC as READMISSION
+from payvider.measures.quality.readmission import readmission_rows
+from payvider.measures.quality.screening import BREAST, COLORECTAL, screening_rows
+
+SPECS: tuple[MeasureSpec, ...] = (READMISSION, SPEC_7, SPEC_30, BREAST, COLORECTAL, HBA1C, BP)
+
+
+def measurement_periods(member_months: ir.Table) -> list[Period]:
+    """Calendar years with enrollment (executes a small aggregate)."""
+    years = member_months.select(y=member_months.month.year()).distinct().to_pyarrow()
+    return [Period.year(int(y)) for y in sorted(v for v in years["y"].to_pylist() if v)]
+
+
+def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = None) -> ir.Table:
+    """Member-level rows of all measures whose inputs are present."""
+    mm = tables["member_months"]
+    periods = periods or measurement_periods(mm)
+    attribution = tables.get("attribution")
+    parts = []
+    stays = tables.get("inpatient_stays")
+    if stays is not None:
+        parts.append(readmission_rows(stays, mm, periods, tables.get("risk_score"), attribution))
+        parts.append(
+            followup_rows(
+                stays,
+                mm,
+                visits(
+                    tables.get("claims_enriched"),
+                    tables.get("encounter"),
+                    tables.get("member_patient_crosswalk"),
+                ),
+                periods,
+                attribution,
+            )
+        )
+    ev = coded_evidence(tables)
+    parts.append(screening_rows(ev, mm, periods, attribution))
+    if tables.get("observation") is not None and tables.get("member_patient_crosswalk") is not None:
+        obs = linked_observations(tables["observation"], tables["member_patient_crosswalk"])
+        parts.append(hybrid_rows(ev, obs, mm, periods, attribution))
+    return ibis.union(*parts)
+
+
+def quality_summary(tables: dict[str, ir.Table]) -> ir.Table:
+    """One row per measure × period × level (total, organization, clinician)."""
+    return summarize(tables["quality_member"], SPECS)
+
+
+def quality_care_gaps(tables: dict[str, ir.Table]) -> ir.Table:
+    """Members in a denominator without the numerator (or with it, for inverse measures)."""
+    return care_gaps(tables["quality_member"], SPECS)
+
+
+QUALITY_STAGES = (
+    (
+        "quality_member",
+        (
+            "member_months",
+            "attribution",
+            "inpatient_stays",
+            "claims_enriched",
+            "risk_score",
+            "final_medical_claim",
+            "medical_claim_procedure",
+            "medical_claim_diagnosis",
+            "member_patient_crosswalk",
+            "procedure",
+            "condition",
+            "encounter",
+            "observation",
+        ),
+        "Member-level rows of every quality measure: denominator, exclusion, numerator, "
+        "attributed organization.",
+        quality_member,
+    ),
+    (
+        "quality_summary",
+        ("quality_member",),
+        "Quality measures by period, in total, by organization and clinician: counts, rate, "
+        "Wilson 95% interval, expected and O/E.",
+        quality_summary,
+    ),
+    (
+        "quality_care_gaps",
+        ("quality_member",),
+        "Members in a measure's denominator with an open care gap.",
+        quality_care_gaps,
+    ),
+)
