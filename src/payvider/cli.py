@@ -645,7 +645,7 @@ def cost(
         ws = Workspace(workspace)
         chosen = get_scope(scope, scopes_file)
         run_dir = ws.run_path(run_id)
-        names = ["claims_enriched", "member_months", "attribution"]
+        names = ["member_month_cost", "member_months", "attribution"]
         if (run_dir / "risk_score.parquet").exists():
             names.append("risk_score")
         engine, t = _run_tables(ws, run_id, names)
@@ -655,7 +655,7 @@ def cost(
                 scores = scores.filter(scores.model == risk_model)
             expr = scope_trend(
                 chosen,
-                t["claims_enriched"],
+                t["member_month_cost"],
                 t["member_months"],
                 t["attribution"],
                 t["market_benchmark"],

@@ -26,7 +26,12 @@ from payvider.marts.membership import attribution_churn, membership_by_month
 from payvider.marts.risk import Basis, Model, risk_scores_all_models
 from payvider.marts.service_categories import claims_enriched
 from payvider.marts.truncation import truncate_high_cost
-from payvider.measures.cost import cost_pmpm, cost_reconciliation, member_year_cost
+from payvider.measures.cost import (
+    cost_pmpm,
+    cost_reconciliation,
+    member_month_costs,
+    member_year_cost,
+)
 from payvider.measures.leakage import leakage, leakage_destinations
 from payvider.measures.trend import cost_trend
 from payvider.measures.utilization import utilization
@@ -171,22 +176,28 @@ COST_STAGES: tuple[Stage, ...] = (
         lambda t, p: inpatient_stays(t["claims_enriched"], t["final_medical_claim"]),
     ),
     Stage(
+        "member_month_cost",
+        ("claims_enriched",),
+        "Allowed and paid per member, month, service category and in/out of the partner system.",
+        lambda t, p: member_month_costs(t["claims_enriched"]),
+    ),
+    Stage(
         "cost_pmpm",
-        ("claims_enriched", "member_months", "attribution"),
+        ("member_month_cost", "member_months", "attribution"),
         "Allowed and paid PMPM by month, product line, attributed organization, service category.",
-        lambda t, p: cost_pmpm(t["claims_enriched"], t["member_months"], t["attribution"]),
+        lambda t, p: cost_pmpm(t["member_month_cost"], t["member_months"], t["attribution"]),
     ),
     Stage(
         "member_year_cost",
-        ("claims_enriched", "member_months", "attribution"),
+        ("member_month_cost", "member_months", "attribution"),
         "Member months, allowed and paid per member and year: the base of settlements.",
-        lambda t, p: member_year_cost(t["claims_enriched"], t["member_months"], t["attribution"]),
+        lambda t, p: member_year_cost(t["member_month_cost"], t["member_months"], t["attribution"]),
     ),
     Stage(
         "cost_reconciliation",
-        ("claims_enriched", "member_months"),
+        ("member_month_cost", "member_months"),
         "Every final line and dollar: in a member month, or outside enrollment.",
-        lambda t, p: cost_reconciliation(t["claims_enriched"], t["member_months"]),
+        lambda t, p: cost_reconciliation(t["member_month_cost"], t["member_months"]),
     ),
     Stage(
         "utilization",
@@ -212,11 +223,11 @@ COST_STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "cost_trend",
-        ("claims_enriched", "member_months", "attribution", "market_benchmark"),
+        ("member_month_cost", "member_months", "attribution", "market_benchmark"),
         "Risk-adjusted PMPM trend of each built-in scope against the market, and its dollars.",
         lambda t, p: cost_trend(
             list(BUILTIN_SCOPES.values()),
-            t["claims_enriched"],
+            t["member_month_cost"],
             t["member_months"],
             t["attribution"],
             t["market_benchmark"],

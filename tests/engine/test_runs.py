@@ -96,6 +96,13 @@ def test_spark_and_duckdb_runs_are_identical(workspace, spark_engine):
         "risk_score": ["member_id", "payer", "year", "model"],
         "claims_enriched": ["claim_id", "claim_line_number"],
         "inpatient_stays": ["encounter_id"],
+        "member_month_cost": [
+            "member_id",
+            "payer",
+            "month",
+            "service_category",
+            "in_partner_system",
+        ],
         "cost_pmpm": ["month", "product_line", "organization_id", "service_category"],
         "member_year_cost": ["member_id", "payer", "year"],
         "cost_reconciliation": ["status", "service_category_1"],

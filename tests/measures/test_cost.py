@@ -246,7 +246,7 @@ def _scope_trend(out_tables, scope: str, risk=None) -> dict[int, dict]:
     engine, t = out_tables
     expr = scope_trend(
         BUILTIN_SCOPES[scope],
-        t["claims_enriched"],
+        t["member_month_cost"],
         t["member_months"],
         t["attribution"],
         t["market_benchmark"],
@@ -262,7 +262,7 @@ def duckdb_tables(runs, workspace_with_fixture, duckdb_engine):
     if "duckdb" not in runs:
         runs["duckdb"] = run_pipeline(workspace_with_fixture, "duckdb").path
     tables = canonical_inputs(duckdb_engine, workspace_with_fixture)
-    for name in ("claims_enriched", "member_months", "attribution"):
+    for name in ("member_month_cost", "member_months", "attribution"):
         tables[name] = duckdb_engine.read_parquet(runs["duckdb"] / f"{name}.parquet")
     return duckdb_engine, tables
 

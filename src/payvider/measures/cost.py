@@ -34,7 +34,9 @@ def attributed_member_months(member_months: ir.Table, attribution: ir.Table) -> 
 
 
 def member_month_costs(claims_enriched: ir.Table) -> ir.Table:
-    """Allowed and paid per member × payer × month × service category."""
+    """Allowed and paid per member × payer × month × service category × in/out of the partner
+    system: the run's ``member_month_cost`` table, which PMPM, member-year cost, reconciliation and
+    trend read instead of the claim lines (a tenth of the rows)."""
     c = claims_enriched
     return c.group_by(
         member_id=c.member_id,
@@ -42,15 +44,17 @@ def member_month_costs(claims_enriched: ir.Table) -> ir.Table:
         month=c.service_month,
         service_category_1=c.service_category_1,
         service_category=c.service_category,
+        in_partner_system=c.in_partner_system,
     ).aggregate(
         lines=c.count().cast("int64"),
+        visit_lines=c.is_visit.cast("int64").sum().cast("int64"),
         allowed_amount=money_sum(c.allowed_amount),
         paid_amount=money_sum(c.paid_amount),
     )
 
 
 def cost_pmpm(
-    claims_enriched: ir.Table, member_months: ir.Table, attribution: ir.Table
+    member_month_cost: ir.Table, member_months: ir.Table, attribution: ir.Table
 ) -> ir.Table:
     """PMPM by month × product line × attributed organization × service category.
 
@@ -61,7 +65,7 @@ def cost_pmpm(
     cell = ["month", "product_line", "organization_id", "partner_flag"]
     mm = attributed_member_months(member_months, attribution)
     denominators = mm.group_by(cell).aggregate(member_months=mm.count().cast("int64"))
-    costs = member_month_costs(claims_enriched)
+    costs = member_month_cost
     j = costs.inner_join(mm.select(*MONTH_KEY, *cell[1:]), list(MONTH_KEY))
     by_category = j.group_by([*cell, "service_category_1", "service_category"]).aggregate(
         allowed_amount=money_sum(j.allowed_amount), paid_amount=money_sum(j.paid_amount)
@@ -90,13 +94,13 @@ def cost_pmpm(
 
 
 def member_year_cost(
-    claims_enriched: ir.Table, member_months: ir.Table, attribution: ir.Table
+    member_month_cost: ir.Table, member_months: ir.Table, attribution: ir.Table
 ) -> ir.Table:
     """One row per member × payer × year: member months, allowed and paid by category group.
 
     The member's product line and attribution are those of their last month in the year. This is
     the table settlements and scenarios start from: each dollar in it traces to claim lines of
-    ``claims_enriched`` through (member_id, payer, service month).
+    ``claims_enriched`` through ``member_month_cost`` (member_id, payer, service month).
     """
     mm = attributed_member_months(member_months, attribution).mutate(
         year=lambda t: t.month.year().cast("int64")
@@ -112,7 +116,7 @@ def member_year_cost(
     months = mm.group_by(["member_id", "payer", "year"]).aggregate(
         member_months=mm.count().cast("int64")
     )
-    costs = member_month_costs(claims_enriched)
+    costs = member_month_cost
     j = costs.inner_join(mm.select(*MONTH_KEY, "year"), list(MONTH_KEY))
     groups = ("inpatient", "outpatient", "professional", "ancillary", "pharmacy")
     zero = ibis.literal(0).cast(costs.allowed_amount.type())
@@ -149,20 +153,20 @@ def member_year_cost(
     )
 
 
-def cost_reconciliation(claims_enriched: ir.Table, member_months: ir.Table) -> ir.Table:
+def cost_reconciliation(member_month_cost: ir.Table, member_months: ir.Table) -> ir.Table:
     """Every final line and dollar: counted in a member month, or outside enrollment (and why)."""
-    c = claims_enriched
+    c = member_month_cost
     months = member_months.select(*MONTH_KEY).distinct().mutate(_enrolled=ibis.literal(True))
     j = c.left_join(
         months,
-        [c.member_id == months.member_id, c.payer == months.payer, c.service_month == months.month],
+        [c.member_id == months.member_id, c.payer == months.payer, c.month == months.month],
     )
     status = ibis.ifelse(j._enrolled.fill_null(False), "in_member_month", "outside_enrollment")
     j = j.mutate(status=status)
     return (
         j.group_by(["status", "service_category_1"])
         .aggregate(
-            lines=j.count().cast("int64"),
+            lines=count_sum(j.lines),
             members=j.member_id.nunique().cast("int64"),
             allowed_amount=money_sum(j.allowed_amount),
             paid_amount=money_sum(j.paid_amount),

@@ -46,7 +46,7 @@ def market_by_month(market_benchmark: ir.Table, region: str | None = None) -> ir
 
 def scope_trend(
     scope: Scope,
-    claims_enriched: ir.Table,
+    member_month_cost: ir.Table,
     member_months: ir.Table,
     attribution: ir.Table,
     market_benchmark: ir.Table,
@@ -62,8 +62,8 @@ def scope_trend(
     # view(): a relation boundary, so the computed year can be a join key (Ibis join chains
     # accept only plain columns in their predicates).
     mm = mm.select(*MONTH_KEY, "product_line", year=mm.month.year().cast("int64")).view()
-    c = claims_enriched.filter(claims_enriched.service_category_1 != "pharmacy")
-    spend = c.group_by(member_id=c.member_id, payer=c.payer, month=c.service_month).aggregate(
+    c = member_month_cost.filter(member_month_cost.service_category_1 != "pharmacy")
+    spend = c.group_by(member_id=c.member_id, payer=c.payer, month=c.month).aggregate(
         allowed=money_sum(c.allowed_amount), paid=money_sum(c.paid_amount)
     )
     if risk_scores is not None:
@@ -171,7 +171,7 @@ def scope_trend(
 
 def cost_trend(
     scopes: list[Scope],
-    claims_enriched: ir.Table,
+    member_month_cost: ir.Table,
     member_months: ir.Table,
     attribution: ir.Table,
     market_benchmark: ir.Table,
@@ -181,7 +181,7 @@ def cost_trend(
     """:func:`scope_trend` for several scopes, stacked."""
     parts = [
         scope_trend(
-            s, claims_enriched, member_months, attribution, market_benchmark, risk_scores, region
+            s, member_month_cost, member_months, attribution, market_benchmark, risk_scores, region
         )
         for s in scopes
     ]
