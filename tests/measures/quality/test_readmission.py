@@ -130,3 +130,18 @@ def test_expected_by_stratum_with_shrinkage(duckdb_engine):
     assert by["M2"]["expected"] == pytest.approx((1 + 10 * overall) / (5 + 10), abs=1e-9)
     assert by["A1"]["expected"] == pytest.approx((3 + 10 * overall) / (10 + 10), abs=1e-9)
     assert by["D1"]["expected"] is None
+
+
+def test_rows_and_summary_identical_on_both_engines(engine, duckdb_engine):
+    """The same fixture on DuckDB and on the ``engine`` under test gives identical tables."""
+
+    def run(con):
+        rows = readmission_rows(
+            con.from_arrow(table(STAYS, STAY_SCHEMA)), con.from_arrow(_mm()), [P2024]
+        )
+        keys = ["measure_id", "level", "organization_id"]
+        s = con.to_arrow(summarize(rows, (SPEC,)).order_by(keys)).to_pylist()
+        r = con.to_arrow(rows.order_by("event_id")).to_pylist()
+        return r, s
+
+    assert run(engine) == run(duckdb_engine)
