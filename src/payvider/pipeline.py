@@ -33,6 +33,7 @@ from payvider.measures.cost import (
     member_year_cost,
 )
 from payvider.measures.leakage import leakage, leakage_destinations
+from payvider.measures.quality.stages import QUALITY_STAGES
 from payvider.measures.trend import cost_trend
 from payvider.measures.utilization import utilization
 from payvider.population.scopes import BUILTIN_SCOPES
@@ -265,7 +266,13 @@ COST_STAGES: tuple[Stage, ...] = (
         ),
     ),
 )
-STAGES = STAGES + COST_STAGES
+
+
+def _quality_stage(name, inputs, description, build) -> Stage:
+    return Stage(name, tuple(inputs), description, lambda t, p: build(t))
+
+
+STAGES = STAGES + COST_STAGES + tuple(_quality_stage(*entry) for entry in QUALITY_STAGES)
 
 
 def stage_names() -> list[str]:

@@ -113,6 +113,9 @@ def test_spark_and_duckdb_runs_are_identical(workspace, spark_engine):
         "lag_triangle": ["payer", "product_line", "incurred_month", "lag_months"],
         "completion_factors": ["payer", "product_line", "incurred_month"],
         "high_cost_truncation": ["member_id", "payer", "year"],
+        "quality_member": ["measure_id", "period", "member_id", "payer", "event_id"],
+        "quality_summary": ["measure_id", "period", "level", "organization_id", "clinician_npi"],
+        "quality_care_gaps": ["measure_id", "period", "member_id", "payer", "event_id"],
     }
     assert set(keys) == set(duck.manifest["outputs"]), "add new stages to this parity test"
     for name, key in keys.items():
