@@ -75,13 +75,14 @@ def _errors() -> Iterator[None]:
     from payvider.engine.backends import EngineUnavailable
     from payvider.engine.workspace import WorkspaceError
     from payvider.ingest.errors import InputRejected
+    from payvider.population.scopes import ScopeError
 
     try:
         yield
     except InputRejected as exc:
         err.print(f"[bold red]input rejected[/]: {exc}", highlight=False)
         raise typer.Exit(EXIT_REJECTED) from None
-    except (WorkspaceError, EngineUnavailable) as exc:
+    except (WorkspaceError, EngineUnavailable, ScopeError, typer.BadParameter) as exc:
         err.print(f"[bold red]error[/]: {exc}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
     except typer.Exit:
@@ -717,6 +718,54 @@ def settle(
             for r in rows
         ]
         _print_rows(f"Settlement under {terms.name}", shown, list(shown[0]))
+
+
+@app.command()
+def quality(
+    workspace: WorkspaceOpt,
+    measure: Annotated[str | None, typer.Option(help="Only this measure id.")] = None,
+    run_id: RunOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Quality measures of the run: denominator, exclusions, numerator, rate, 95% interval, O/E."""
+    import pyarrow.parquet as pq
+
+    from payvider.engine.workspace import Workspace
+
+    with _errors():
+        ws = Workspace(workspace)
+        path = ws.run_path(run_id) / "quality_summary.parquet"
+        if not path.exists():
+            raise typer.BadParameter("this run has no quality measures; run `payvider run` again")
+        rows = [r for r in pq.read_table(path).to_pylist() if r["level"] == "total"]
+        known = sorted({r["measure_id"] for r in rows})
+        if measure is not None:
+            if measure not in known:
+                raise typer.BadParameter(f"no measure {measure!r}; known: {', '.join(known)}")
+            rows = [r for r in rows if r["measure_id"] == measure]
+        rows.sort(key=lambda r: (r["measure_id"], r["period"]))
+        if json_:
+            _emit_json(rows)
+            return
+
+        def pct(v):
+            return "" if v is None else f"{float(v):.1%}"
+
+        shown = [
+            {
+                "measure": r["measure_id"],
+                "period": str(r["period"]),
+                "denominator": r["denominator"],
+                "exclusions": r["exclusions"],
+                "numerator": r["numerator"],
+                "rate": pct(r["rate"]),
+                "95% interval": f"{pct(r['ci_lower'])}–{pct(r['ci_upper'])}",
+                "O/E": "" if r.get("oe_ratio") is None else f"{float(r['oe_ratio']):.2f}",
+                "care gaps": r["care_gaps"],
+            }
+            for r in rows
+        ]
+        _print_rows("Quality measures", shown, list(shown[0]) if shown else ["measure"])
 
 
 class ExportFormat(StrEnum):
