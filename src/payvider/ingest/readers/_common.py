@@ -136,14 +136,15 @@ def rows_to_table(table: str, rows: list[dict]) -> pa.Table:
     spec = TABLES[table]
     present = [c for c in spec.column_names if any(r.get(c) is not None for r in rows)]
     data: dict[str, pa.Array] = {
-        c: pa.array([_text(r.get(c)) for r in rows], pa.string()) for c in present
+        c: pa.array([text_value(r.get(c)) for r in rows], pa.string()) for c in present
     }
     data[ROW] = pa.array([r[ROW] for r in rows], pa.int64())
     data[FILE] = pa.array([r[FILE] for r in rows], pa.int32())
     return pa.table(data)
 
 
-def _text(value: object) -> str | None:
+def text_value(value: object) -> str | None:
+    """A raw value as the text a reader hands to validation (booleans as true/false)."""
     if value is None:
         return None
     if isinstance(value, bool):

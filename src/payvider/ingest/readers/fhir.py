@@ -62,6 +62,7 @@ from payvider.ingest.readers._common import (
     snomed_to_icd10cm,
     specialty_by_taxonomy,
     state_code,
+    text_value,
 )
 from payvider.ingest.readers.synthea import payer_product_line
 from payvider.schema import TABLES
@@ -304,16 +305,6 @@ def _period(resource: dict, *names: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
 def _valid_npi(value: str) -> bool:
     return len(value) == 10 and value.isdigit() and str(luhn_npi_check_digit(value[:9])) == value[9]
 
@@ -344,7 +335,7 @@ class _Sink:
     def add(self, row: dict, record: int, file_index: int) -> None:
         buf = self.buffer
         for c in self.columns:
-            buf[c].append(_text(row.get(c)))
+            buf[c].append(text_value(row.get(c)))
         buf[ROW].append(record)
         buf[FILE].append(file_index)
         self.rows += 1
@@ -1314,7 +1305,7 @@ def _value(item: dict) -> dict:
         if key in item:
             v = item[key]
             numeric = str(v) if key == "valueInteger" else None
-            return {"result": _text(v), "numeric_result": numeric}
+            return {"result": text_value(v), "numeric_result": numeric}
     return {}
 
 
