@@ -10,14 +10,7 @@ of the attribution process.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
+from harness import arguments, population, run_modes
 
 _CHILD = r"""
 import json, resource, sys, time
@@ -54,43 +47,11 @@ print(json.dumps(out))
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--members", type=int, default=1_000_000)
-    ap.add_argument("--data", type=Path, help="an existing `payvider generate` folder")
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument(
-        "--memory-limit", help="cap DuckDB's memory, e.g. 4GB (as `payvider run --memory-limit`)"
-    )
-    args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="payvider-bench-") as tmp:
-        data = args.data
-        if data is None:
-            from payvider.synth import generate_population
-
-            data = Path(tmp) / "data"
-            t0 = time.perf_counter()
-            generate_population(data, args.members, args.seed)
-            print(
-                f"generated {args.members:,} members in {time.perf_counter() - t0:.0f} s",
-                file=sys.stderr,
-            )
-        scratch = Path(tmp) / "scratch"
-        scratch.mkdir()
-        env = dict(os.environ)
-        if args.memory_limit:
-            env["PAYVIDER_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
-        runs = {}
-        for mode in ("prep", "attribute"):  # separate processes: each peak is its own
-            out = subprocess.run(
-                [sys.executable, "-c", _CHILD, str(data), str(scratch), mode],
-                capture_output=True,
-                text=True,
-                env=env,
-            )
-            if out.returncode:
-                sys.exit(f"benchmark failed:\n{out.stderr[-3000:]}")
-            runs[mode] = json.loads(out.stdout.strip().splitlines()[-1])
-        r = runs["attribute"]
+    args = arguments(__doc__.splitlines()[0])
+    with population(args) as (data, scratch):
+        # separate processes: each peak is its own
+        runs = run_modes(_CHILD, data, scratch, ("prep", "attribute"), args.memory_limit)
+    r = runs["attribute"]
     print(f"final claim lines        {r['lines']:>14,}")
     print(f"attribution rows         {r['rows']:>14,}")
     print(f"attribution seconds      {r['seconds']:>14.1f}")
