@@ -22,7 +22,9 @@ def _money(v) -> str:
 
 
 def _dollars(v) -> str:
-    return "" if v is None else f"${float(v):,.0f}"
+    if v is None:
+        return ""
+    return f"-${-float(v):,.0f}" if v < 0 else f"${float(v):,.0f}"
 
 
 def _pct(v, signed: bool = False) -> str:

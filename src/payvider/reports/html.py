@@ -103,6 +103,7 @@ def _line_chart(series: dict[str, list[tuple[dt.date, float]]], title: str, y_la
 def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None) -> Path:
     """Write the report of run ``run_id`` (default: the newest) and return its path."""
     from payvider.reports.cost_section import cost_section
+    from payvider.reports.quality_section import quality_section
 
     run_dir = workspace.run_path(run_id)
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -113,6 +114,7 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
             _membership(engine, run_dir),
             _attribution(engine, run_dir),
             cost_section(engine, run_dir),
+            quality_section(engine, run_dir),
             _loads(workspace),
         ]
         sections.append(_outputs(manifest))
