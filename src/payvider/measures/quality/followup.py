@@ -14,7 +14,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from payvider.measures.quality.framework import MeasureSpec, Period, finalize
+from payvider.measures.quality.framework import MeasureSpec, Period, finalize, measure_rows
 from payvider.measures.quality.readmission import acute_chains, enrolled_after
 
 HOME = ("01", "06")
@@ -101,17 +101,14 @@ def followup_rows(
         for spec, days in ((SPEC_7, 7), (SPEC_30, 30)):
             g = gap.between(1, days).fill_null(False)
             parts.append(
-                r.mutate(
-                    measure_id=ibis.literal(spec.id),
-                    period=ibis.literal(p.label),
-                    period_start=ibis.literal(p.start),
-                    period_end=ibis.literal(p.end),
+                measure_rows(
+                    r,
+                    spec.id,
+                    p,
+                    in_numerator=g,
+                    exclusion_reason=reason,
                     event_id=r.encounter_id,
                     event_date=r.discharge_date,
-                    in_denominator=ibis.literal(True),
-                    excluded=reason.notnull(),
-                    exclusion_reason=reason,
-                    in_numerator=g,
                     detail=ibis.ifelse(
                         g,
                         ibis.literal("visit ").concat(r._fv.cast("string")),

@@ -156,6 +156,37 @@ def continuous_enrollment(
     return g.select("member_id", "payer", "gender", "birth_date")
 
 
+def measure_rows(
+    r: ir.Table,
+    measure_id: str,
+    period: Period,
+    *,
+    in_numerator: ir.BooleanValue,
+    exclusion_reason: ir.StringValue | None = None,
+    event_id: ir.StringValue | None = None,
+    event_date: ir.DateValue | None = None,
+    detail: ir.StringValue | None = None,
+) -> ir.Table:
+    """Denominator rows of one measure and period: ``r`` (one row per member or event) with the
+    measure's columns. A row is excluded when ``exclusion_reason`` is not null; a member-level
+    measure (no ``event_id``) dates its rows at the period end."""
+    none = ibis.null().cast("string")
+    reason = none if exclusion_reason is None else exclusion_reason
+    return r.mutate(
+        measure_id=ibis.literal(measure_id),
+        period=ibis.literal(period.label),
+        period_start=ibis.literal(period.start),
+        period_end=ibis.literal(period.end),
+        event_id=none if event_id is None else event_id,
+        event_date=ibis.literal(period.end) if event_date is None else event_date,
+        in_denominator=ibis.literal(True),
+        excluded=reason.notnull(),
+        exclusion_reason=reason,
+        in_numerator=in_numerator,
+        detail=none if detail is None else detail,
+    )
+
+
 def finalize(rows: ir.Table, attribution: ir.Table | None) -> ir.Table:
     """Rows in :data:`MEMBER_SCHEMA` order and types, with the attributed organization and clinician.
 

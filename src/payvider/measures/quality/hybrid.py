@@ -25,6 +25,7 @@ from payvider.measures.quality.framework import (
     code_in,
     continuous_enrollment,
     finalize,
+    measure_rows,
 )
 
 HBA1C_POOR = Decimal("9.0")
@@ -76,19 +77,7 @@ def _last_day(obs: ir.Table, p: Period) -> ir.Table:
 
 
 def _frame(r: ir.Table, spec: MeasureSpec, p: Period, num: ir.BooleanValue, detail) -> ir.Table:
-    return r.mutate(
-        measure_id=ibis.literal(spec.id),
-        period=ibis.literal(p.label),
-        period_start=ibis.literal(p.start),
-        period_end=ibis.literal(p.end),
-        event_id=ibis.null().cast("string"),
-        event_date=ibis.literal(p.end),
-        in_denominator=ibis.literal(True),
-        excluded=ibis.literal(False),
-        exclusion_reason=ibis.null().cast("string"),
-        in_numerator=num,
-        detail=detail,
-    )
+    return measure_rows(r, spec.id, p, in_numerator=num, detail=detail)
 
 
 def hybrid_rows(

@@ -21,7 +21,14 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from payvider.measures.quality.framework import MeasureSpec, Period, age_on, code_in, finalize
+from payvider.measures.quality.framework import (
+    MeasureSpec,
+    Period,
+    age_on,
+    code_in,
+    finalize,
+    measure_rows,
+)
 
 MEASURE_ID = "readmission_30d"
 WINDOW_DAYS = 30
@@ -297,17 +304,14 @@ def readmission_rows(
             else_=ibis.null().cast("string"),
         )
         parts.append(
-            r.mutate(
-                measure_id=ibis.literal(MEASURE_ID),
-                period=ibis.literal(p.label),
-                period_start=ibis.literal(p.start),
-                period_end=ibis.literal(p.end),
+            measure_rows(
+                r,
+                MEASURE_ID,
+                p,
+                in_numerator=r._readmit & ~planned,
+                exclusion_reason=reason,
                 event_id=r.encounter_id,
                 event_date=r.discharge_date,
-                in_denominator=ibis.literal(True),
-                excluded=reason.notnull(),
-                exclusion_reason=reason,
-                in_numerator=r._readmit & ~planned,
                 detail=detail,
             )
         )

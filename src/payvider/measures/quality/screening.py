@@ -22,6 +22,7 @@ from payvider.measures.quality.framework import (
     code_in,
     continuous_enrollment,
     finalize,
+    measure_rows,
 )
 
 BREAST = MeasureSpec(
@@ -93,20 +94,8 @@ def _rows(
             detail.isnull() & d.notnull(), ibis.literal(f"{tag} ").concat(d.cast("string")), detail
         )
         hit = hit | d.notnull()
-    excluded = r._ex_m.notnull()
-    return r.mutate(
-        measure_id=ibis.literal(spec.id),
-        period=ibis.literal(p.label),
-        period_start=ibis.literal(p.start),
-        period_end=ibis.literal(p.end),
-        event_id=ibis.null().cast("string"),
-        event_date=ibis.literal(p.end),
-        in_denominator=ibis.literal(True),
-        excluded=excluded,
-        exclusion_reason=ibis.ifelse(excluded, exclusion_reason, ibis.null().cast("string")),
-        in_numerator=hit,
-        detail=detail,
-    )
+    reason = ibis.ifelse(r._ex_m.notnull(), exclusion_reason, ibis.null().cast("string"))
+    return measure_rows(r, spec.id, p, in_numerator=hit, exclusion_reason=reason, detail=detail)
 
 
 def screening_rows(
