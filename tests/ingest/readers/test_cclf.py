@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import ibis
-import pyarrow.parquet as pq
 import pytest
 
 from payvider.engine.workspace import Workspace
@@ -19,6 +18,8 @@ from payvider.ingest.errors import InputRejected
 from payvider.ingest.readers import cclf, detect_reader, ingest_path
 from payvider.marts.final_claims import resolve_adjustments
 from tests.ingest.readers import cclf_records as R
+
+from .helpers import counts, quarantine_rows, table_rows
 
 FIXTURES = R.FIXTURES
 
@@ -28,19 +29,6 @@ def loaded(tmp_path_factory):
     ws = Workspace(tmp_path_factory.mktemp("cclf") / "ws", create=True)
     report = ingest_path(ws, FIXTURES, reader="auto")
     return ws, report
-
-
-def _table(ws: Workspace, name: str) -> list[dict]:
-    return pq.read_table(ws.table_files(name)[0]).to_pylist()
-
-
-def _quarantine(ws: Workspace, report) -> list[dict]:
-    return pq.read_table(ws.batches_dir / report.batch_id / "quarantine.parquet").to_pylist()
-
-
-def _counts(report, table: str) -> tuple[int, int, int]:
-    t = next(t for t in report.tables if t.table == table)
-    return t.read, t.loaded, t.quarantined
 
 
 def _copy(tmp_path: Path, skip: tuple[str, ...] = ()) -> Path:
@@ -171,7 +159,7 @@ def test_final_claims_after_adjustments(loaded):
 
 def test_adjustment_links(loaded):
     ws, _ = loaded
-    rows = _table(ws, "medical_claim")
+    rows = table_rows(ws, "medical_claim")
     links = {_id(r["claim_id"]): (r["adjustment_type"], _id(r["adjusted_claim_id"])) for r in rows}
     assert links["1001"] == ("original", None)
     assert links["1003"] == ("void", "1002")
@@ -180,7 +168,7 @@ def test_adjustment_links(loaded):
     assert links["2004"] == ("original", None)
     rx = {
         _id(r["claim_id"]): (r["adjustment_type"], _id(r["adjusted_claim_id"]))
-        for r in _table(ws, "pharmacy_claim")
+        for r in table_rows(ws, "pharmacy_claim")
     }
     assert rx == {
         "4001": ("original", None),
@@ -193,7 +181,7 @@ def test_institutional_lines(loaded):
     ws, _ = loaded
     lines = {
         (_id(r["claim_id"]), r["claim_line_number"]): r
-        for r in _table(ws, "medical_claim")
+        for r in table_rows(ws, "medical_claim")
         if r["claim_type"] == "institutional"
     }
     first = lines[("1001", 1)]
@@ -223,7 +211,7 @@ def test_professional_and_dme_lines(loaded):
     ws, _ = loaded
     lines = {
         (_id(r["claim_id"]), r["claim_line_number"]): r
-        for r in _table(ws, "medical_claim")
+        for r in table_rows(ws, "medical_claim")
         if r["claim_type"] == "professional"
     }
     visit = lines[("2001", 1)]
@@ -240,7 +228,9 @@ def test_professional_and_dme_lines(loaded):
 def test_diagnosis_order(loaded):
     ws, _ = loaded
     by_claim: dict[str, list] = {}
-    for r in sorted(_table(ws, "medical_claim_diagnosis"), key=lambda r: r["diagnosis_sequence"]):
+    for r in sorted(
+        table_rows(ws, "medical_claim_diagnosis"), key=lambda r: r["diagnosis_sequence"]
+    ):
         by_claim.setdefault(_id(r["claim_id"]), []).append(
             (r["diagnosis_sequence"], r["diagnosis_code"], r["present_on_admission"])
         )
@@ -255,7 +245,7 @@ def test_diagnosis_order(loaded):
 
 def test_procedures(loaded):
     ws, _ = loaded
-    rows = sorted(_table(ws, "medical_claim_procedure"), key=lambda r: r["procedure_sequence"])
+    rows = sorted(table_rows(ws, "medical_claim_procedure"), key=lambda r: r["procedure_sequence"])
     assert [
         (r["procedure_sequence"], r["procedure_code"], str(r["procedure_date"])) for r in rows
     ] == [
@@ -267,7 +257,7 @@ def test_procedures(loaded):
 
 def test_eligibility_spans(loaded):
     ws, _ = loaded
-    rows = {r["member_id"]: r for r in _table(ws, "eligibility")}
+    rows = {r["member_id"]: r for r in table_rows(ws, "eligibility")}
     spans = {
         m: (str(r["enrollment_start_date"]), str(r["enrollment_end_date"])) for m, r in rows.items()
     }
@@ -291,7 +281,7 @@ def test_eligibility_spans(loaded):
 
 def test_pharmacy_claims(loaded):
     ws, _ = loaded
-    rows = {_id(r["claim_id"]): r for r in _table(ws, "pharmacy_claim")}
+    rows = {_id(r["claim_id"]): r for r in table_rows(ws, "pharmacy_claim")}
     fill = rows["4002"]
     assert (fill["ndc_code"], fill["days_supply"], fill["quantity"]) == ("00093104801", 30, 60)
     assert fill["prescribing_provider_npi"] == R.PRESCRIBER
@@ -305,7 +295,7 @@ def test_pharmacy_claims(loaded):
 
 def test_providers_from_claims(loaded):
     ws, report = loaded
-    rows = {r["npi"]: r for r in _table(ws, "provider")}
+    rows = {r["npi"]: r for r in table_rows(ws, "provider")}
     assert set(rows) == {
         R.PCP,
         R.INTERNIST,
@@ -348,7 +338,7 @@ def broken(tmp_path_factory):
     path.write_text("".join(x + "\n" for x in lines))
     ws = Workspace(tmp / "ws", create=True)
     report = ingest_path(ws, folder, reader="cclf")
-    quarantine = _quarantine(ws, report)
+    quarantine = quarantine_rows(ws, report)
     return ws, report, quarantine
 
 
@@ -367,11 +357,11 @@ def test_malformed_counts_reconcile(broken):
         assert t.read == t.loaded + t.quarantined, t
     # Lines: 16 good ones minus 1001's three, 2001 line 2, 2002 and 2003 = 10 loaded; quarantined:
     # the CCLF1 header, its three CCLF2 lines, the bad amount, the short record, the cancellation.
-    assert _counts(report, "medical_claim") == (17, 10, 7)
+    assert counts(report, "medical_claim") == (17, 10, 7)
     # 1001's three CCLF4 rows have no header; 2003's diagnosis goes with its claim.
-    assert _counts(report, "medical_claim_diagnosis") == (12, 8, 4)
-    assert _counts(report, "medical_claim_procedure") == (2, 0, 2)
-    assert _counts(report, "eligibility") == (3, 3, 0)
+    assert counts(report, "medical_claim_diagnosis") == (12, 8, 4)
+    assert counts(report, "medical_claim_procedure") == (2, 0, 2)
+    assert counts(report, "eligibility") == (3, 3, 0)
 
 
 def test_short_record_names_file_and_row(broken):
@@ -408,7 +398,7 @@ def test_cancellation_without_original_is_quarantined(broken):
     cancel = _one(q, "medical_claim", "ZC5", 4)
     assert (cancel["field"], cancel["value"]) == ("CLM_ADJSMT_TYPE_CD", "1")
     assert "cancellation" in cancel["reason"] and "not in these files" in cancel["reason"]
-    loaded = {_id(r["claim_id"]) for r in _table(ws, "medical_claim")}
+    loaded = {_id(r["claim_id"]) for r in table_rows(ws, "medical_claim")}
     assert loaded == {"1002", "1003", "1004", "1005", "2001", "2004", "3001"}
 
 

@@ -20,6 +20,8 @@ from payvider.ingest.errors import InputRejected
 from payvider.ingest.readers import detect_reader, fhir, ingest_path
 from tests.conftest import FIXTURES, SHARED_DATA
 
+from .helpers import quarantine_rows
+
 NDJSON = FIXTURES / "fhir"
 BUNDLES = SHARED_DATA / "synthea-sample" / "fhir"
 TEMIKA = "Temika453_Wuckert783_b37f7960-7e9e-f3f7-f891-79ae4f632406.json"
@@ -33,10 +35,6 @@ def _load(tmp_path: Path, folder: Path):
 
 def _rows(ws: Workspace, table: str) -> list[dict]:
     return pq.read_table(ws.table_files(table)[0]).to_pylist()
-
-
-def _quarantine(ws: Workspace, report) -> list[dict]:
-    return pq.read_table(ws.batches_dir / report.batch_id / "quarantine.parquet").to_pylist()
 
 
 def _counts(report) -> dict[str, tuple[int, int, int]]:
@@ -75,13 +73,14 @@ def test_carin_counts_reconcile(carin):
 def test_missing_patient_is_quarantined_with_the_reference(carin):
     ws, report = carin
     got = {
-        (r["table"], r["file"], r["row"], r["field"], r["value"]) for r in _quarantine(ws, report)
+        (r["table"], r["file"], r["row"], r["field"], r["value"])
+        for r in quarantine_rows(ws, report)
     }
     assert got == {
         ("eligibility", "Coverage.ndjson", 2, "member_id", "pat-404"),
         ("encounter", "Encounter.ndjson", 2, "patient_id", "pat-404"),
     }
-    reasons = {r["reason"] for r in _quarantine(ws, report)}
+    reasons = {r["reason"] for r in quarantine_rows(ws, report)}
     assert "subject Patient/pat-404 is not in the export" in reasons
 
 

@@ -11,13 +11,14 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from payvider.engine.workspace import Workspace
 from payvider.ingest.errors import InputRejected
 from payvider.ingest.readers import detect_reader, ingest_path, synthea
 from tests.conftest import SHARED_DATA
+
+from .helpers import counts, quarantine_rows, table_rows
 
 CSV = SHARED_DATA / "synthea-sample" / "csv"
 pytestmark = pytest.mark.skipif(not CSV.is_dir(), reason="shared Synthea sample not present")
@@ -31,19 +32,6 @@ def loaded(tmp_path_factory):
     ws = Workspace(tmp_path_factory.mktemp("synthea") / "ws", create=True)
     report = ingest_path(ws, CSV, reader="synthea")
     return ws, report
-
-
-def _table(ws: Workspace, name: str) -> list[dict]:
-    return pq.read_table(ws.table_files(name)[0]).to_pylist()
-
-
-def _quarantine(ws: Workspace, report) -> list[dict]:
-    return pq.read_table(ws.batches_dir / report.batch_id / "quarantine.parquet").to_pylist()
-
-
-def _counts(report, table: str) -> tuple[int, int, int]:
-    t = next(t for t in report.tables if t.table == table)
-    return t.read, t.loaded, t.quarantined
 
 
 def test_detected_as_synthea():
@@ -69,26 +57,26 @@ def test_every_table_reconciles(loaded):
 def test_ehr_side_counts(loaded):
     _ws, report = loaded
     # One canonical row per CSV record (wc -l minus the header).
-    assert _counts(report, "patient") == (11, 11, 0)
-    assert _counts(report, "encounter") == (388, 388, 0)
-    assert _counts(report, "condition") == (273, 273, 0)
-    assert _counts(report, "procedure") == (889, 889, 0)
-    assert _counts(report, "observation") == (3626, 3626, 0)
-    assert _counts(report, "immunization") == (129, 129, 0)
-    assert _counts(report, "medication") == (173, 173, 0)
+    assert counts(report, "patient") == (11, 11, 0)
+    assert counts(report, "encounter") == (388, 388, 0)
+    assert counts(report, "condition") == (273, 273, 0)
+    assert counts(report, "procedure") == (889, 889, 0)
+    assert counts(report, "observation") == (3626, 3626, 0)
+    assert counts(report, "immunization") == (129, 129, 0)
+    assert counts(report, "medication") == (173, 173, 0)
     # 47 providers.csv rows + 47 organizations.csv rows.
-    assert _counts(report, "provider") == (94, 94, 0)
+    assert counts(report, "provider") == (94, 94, 0)
 
 
 def test_eligibility_spans_from_payer_transitions(loaded):
     ws, report = loaded
     # payer_transitions.csv has 128 spans; 5 are with NO_INSURANCE (payer e03e23c9…), which is
     # not enrollment: 123 spans.
-    assert _counts(report, "eligibility") == (123, 123, 0)
+    assert counts(report, "eligibility") == (123, 123, 0)
     finding = next(f for f in report.findings if f.check == "not_enrolled")
     assert finding.rows == 5
     spans = sorted(
-        (r for r in _table(ws, "eligibility") if r["member_id"] == TEMIKA),
+        (r for r in table_rows(ws, "eligibility") if r["member_id"] == TEMIKA),
         key=lambda r: r["enrollment_start_date"],
     )
     first = spans[0]
@@ -108,8 +96,8 @@ def test_claim_lines_are_charge_rows(loaded):
     _ws, report = loaded
     # claims_transactions.csv has 1579 CHARGE rows: 173 bill medications (pharmacy_claim), 1406
     # are medical lines, of which 4 belong to the 3 claims with no primary insurance (self-pay).
-    med = _counts(report, "medical_claim")
-    rx = _counts(report, "pharmacy_claim")
+    med = counts(report, "medical_claim")
+    rx = counts(report, "pharmacy_claim")
     assert med[0] + rx[0] == 1579
     assert med == (1406, 1402, 4)
     # Synthea codes fills in RxNorm only: pharmacy_claim needs an NDC, so every fill is
@@ -121,7 +109,7 @@ def test_allowed_and_paid_of_a_claim_with_a_secondary_payer(loaded):
     ws, _report = loaded
     # Claim fb1e68d2…: CHARGE 142.58; PAYMENT ECHECK 114.06 (Medicare); TRANSFEROUT/TRANSFERIN
     # 28.52 to the secondary payer (TRANSFERTYPE 2), which pays it by ECHECK.
-    lines = [r for r in _table(ws, "medical_claim") if r["claim_id"].startswith("fb1e68d2")]
+    lines = [r for r in table_rows(ws, "medical_claim") if r["claim_id"].startswith("fb1e68d2")]
     assert len(lines) == 1
     line = lines[0]
     assert line["claim_line_number"] == 1
@@ -143,7 +131,7 @@ def test_copay_and_two_lines(loaded):
     # Claim cfbd9b80… (Medicaid): line 1 CHARGE 85.55, COPAY 50.00, ECHECK 35.55;
     # line 2 CHARGE 2635.03, ECHECK 2635.03.
     lines = sorted(
-        (r for r in _table(ws, "medical_claim") if r["claim_id"].startswith("cfbd9b80")),
+        (r for r in table_rows(ws, "medical_claim") if r["claim_id"].startswith("cfbd9b80")),
         key=lambda r: r["claim_line_number"],
     )
     got = [
@@ -168,14 +156,14 @@ def test_vaccine_lines_with_epoch_end_date_load(loaded):
     # failing the date-order rule.
     finding = next(f for f in report.findings if f.check == "epoch_to_date")
     assert finding.rows == 516  # awk: claims_transactions rows whose TODATE < FROMDATE
-    claim = [r for r in _table(ws, "medical_claim") if r["claim_id"].startswith("4d42ae75")]
+    claim = [r for r in table_rows(ws, "medical_claim") if r["claim_id"].startswith("4d42ae75")]
     flu = [r for r in claim if str(r["claim_line_end_date"]) == "2015-02-20"]
     assert len(flu) == len(claim)
 
 
 def test_quarantine_reasons_are_clear(loaded):
     ws, report = loaded
-    rows = _quarantine(ws, report)
+    rows = quarantine_rows(ws, report)
     self_pay = [r for r in rows if r["table"] == "medical_claim"]
     assert len(self_pay) == 4
     assert {r["reason"] for r in self_pay} == {
@@ -198,8 +186,8 @@ def test_claim_diagnoses_are_mapped_to_icd10cm(loaded):
     ws, report = loaded
     # 548 non-empty DIAGNOSISn values on the 555 insured medical claims with lines; 59 repeat a
     # code already on the claim; of the 489 distinct (claim, code) pairs 265 map.
-    assert _counts(report, "medical_claim_diagnosis") == (489, 265, 224)
-    rows = _table(ws, "medical_claim_diagnosis")
+    assert counts(report, "medical_claim_diagnosis") == (489, 265, 224)
+    rows = table_rows(ws, "medical_claim_diagnosis")
     first = [r for r in rows if r["claim_id"] == "34adf0cb-891e-1278-1687-a85bc7fa1633"]
     # SNOMED 195662009 acute viral pharyngitis → ICD-10-CM J02.8 (listed twice on the claim).
     assert [(r["diagnosis_sequence"], r["diagnosis_code"]) for r in first] == [(1, "J028")]
@@ -207,7 +195,7 @@ def test_claim_diagnoses_are_mapped_to_icd10cm(loaded):
 
 def test_patient_demographics(loaded):
     ws, _report = loaded
-    p = next(r for r in _table(ws, "patient") if r["patient_id"] == TEMIKA)
+    p = next(r for r in table_rows(ws, "patient") if r["patient_id"] == TEMIKA)
     assert (p["first_name"], p["last_name"], p["sex"]) == ("Temika453", "Wuckert783", "female")
     assert (p["city"], p["state"], p["zip_code"]) == ("Walpole", "MA", "02081")
     assert (p["race"], p["ethnicity"]) == ("white", "not hispanic or latino")
@@ -248,8 +236,8 @@ def test_bad_date_is_quarantined_with_file_and_row(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     ws = Workspace(tmp_path / "ws", create=True)
     report = ingest_path(ws, folder, reader="synthea")
-    assert _counts(report, "eligibility") == (123, 122, 1)
-    bad = _quarantine(ws, report)
+    assert counts(report, "eligibility") == (123, 122, 1)
+    bad = quarantine_rows(ws, report)
     # One row quarantined; its start is not a date, so its end (the day before END_DATE, which
     # must not precede the start) is reported as well.
     assert {(r["file"], r["row"]) for r in bad} == {("payer_transitions.csv", 2)}
