@@ -36,7 +36,8 @@ def attributed_member_months(member_months: ir.Table, attribution: ir.Table) -> 
 def member_month_costs(claims_enriched: ir.Table) -> ir.Table:
     """Allowed and paid per member × payer × month × service category × in/out of the partner
     system: the run's ``member_month_cost`` table, which PMPM, member-year cost, reconciliation and
-    trend read instead of the claim lines (a tenth of the rows)."""
+    trend read instead of the claim lines (on the generated book, 23 million rows for 40 million
+    lines)."""
     c = claims_enriched
     return c.group_by(
         member_id=c.member_id,
