@@ -75,17 +75,24 @@ def _trend(engine: DuckDBEngine, run_dir: Path) -> str:
     cells = "".join(
         f"<div class='kpi'><b>{html.escape(v)}</b>{html.escape(k)}</div>" for k, v in kpis
     )
+    # Indexed to the first year = 100: levels of CMS-HCC-adjusted PMPM and of the benchmark are on
+    # different scales, their trends are what compares.
     series: dict[str, list[tuple[dt.date, float]]] = {}
-    for r in rows:
-        if r["scope"] in scopes and r["risk_adjusted_pmpm"] is not None:
-            series.setdefault(f"{r['scope']} (risk-adjusted)", []).append(
-                (dt.date(r["year"], 1, 1), float(r["risk_adjusted_pmpm"]))
-            )
-    for r in partner:
-        if r["market_risk_adjusted_pmpm"] is not None:
-            series.setdefault("market at the partner mix", []).append(
-                (dt.date(r["year"], 1, 1), float(r["market_risk_adjusted_pmpm"]))
-            )
+    labels = {"all": "all members", "partner_attributed": "partner-attributed"}
+    for scope in scopes:
+        own = [r for r in rows if r["scope"] == scope and r["risk_adjusted_pmpm"]]
+        if own:
+            base = float(own[0]["risk_adjusted_pmpm"])
+            series[labels[scope]] = [
+                (dt.date(r["year"], 1, 1), 100 * float(r["risk_adjusted_pmpm"]) / base) for r in own
+            ]
+    market = [r for r in partner if r["market_risk_adjusted_pmpm"]]
+    if market:
+        base = float(market[0]["market_risk_adjusted_pmpm"])
+        series["market"] = [
+            (dt.date(r["year"], 1, 1), 100 * float(r["market_risk_adjusted_pmpm"]) / base)
+            for r in market
+        ]
     table = _table(
         [
             "scope",
@@ -128,8 +135,8 @@ def _trend(engine: DuckDBEngine, run_dir: Path) -> str:
         "regional benchmark weighted to each scope's own product-line mix; savings are what the "
         "scope's cost would have been had its risk-adjusted PMPM grown at the market's trend from "
         "the first year, minus what it was.</p>"
-        + _line_chart(series, "Risk-adjusted PMPM against the market", "PMPM")
-        + table
+        + _line_chart(series, "Risk-adjusted PMPM, first year = 100", "index", zero_based=False)
+        + f"<div style='overflow-x:auto'>{table}</div>"
     )
 
 

@@ -46,8 +46,14 @@ def _table(headers: list[str], rows: list[list], numeric: set[int] | None = None
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _line_chart(series: dict[str, list[tuple[dt.date, float]]], title: str, y_label: str) -> str:
-    """An inline SVG line chart, one line per series."""
+def _line_chart(
+    series: dict[str, list[tuple[dt.date, float]]],
+    title: str,
+    y_label: str,
+    zero_based: bool = True,
+) -> str:
+    """An inline SVG line chart, one line per series; the y axis starts at 0 unless
+    ``zero_based`` is false (then it spans the data, for indices and rates near each other)."""
     width, height, pad_l, pad_b, pad_t, pad_r = 900, 300, 70, 40, 30, 160
     points = [p for s in series.values() for p in s]
     if not points:
@@ -55,13 +61,18 @@ def _line_chart(series: dict[str, list[tuple[dt.date, float]]], title: str, y_la
     xs = sorted({p[0] for p in points})
     x_index = {x: i for i, x in enumerate(xs)}
     y_max = max(p[1] for p in points) or 1.0
+    y_lo = 0.0
+    if not zero_based:
+        y_lo, y_hi = min(p[1] for p in points), y_max
+        margin = (y_hi - y_lo) * 0.1 or 1.0
+        y_lo, y_max = y_lo - margin, y_hi + margin
     plot_w, plot_h = width - pad_l - pad_r, height - pad_t - pad_b
 
     def sx(x: dt.date) -> float:
         return pad_l + (x_index[x] / max(len(xs) - 1, 1)) * plot_w
 
     def sy(y: float) -> float:
-        return pad_t + plot_h - (y / y_max) * plot_h
+        return pad_t + plot_h - ((y - y_lo) / (y_max - y_lo)) * plot_h
 
     parts = [
         f'<svg role="img" aria-label="{html.escape(title)}" viewBox="0 0 {width} {height}" '
@@ -71,7 +82,7 @@ def _line_chart(series: dict[str, list[tuple[dt.date, float]]], title: str, y_la
         f'<line x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" y2="{pad_t + plot_h}" stroke="#9aa5b1"/>',
     ]
     for frac in (0, 0.5, 1):
-        y = y_max * frac
+        y = y_lo + (y_max - y_lo) * frac
         parts.append(
             f'<text x="{pad_l - 6}" y="{sy(y) + 4:.1f}" font-size="11" text-anchor="end">{y:,.0f}</text>'
         )
