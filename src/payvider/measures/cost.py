@@ -106,16 +106,12 @@ def member_year_cost(
     mm = attributed_member_months(member_months, attribution).mutate(
         year=lambda t: t.month.year().cast("int64")
     )
-    last = mm.mutate(
-        _rank=ibis.row_number().over(
-            ibis.window(group_by=[mm.member_id, mm.payer, mm.year], order_by=mm.month.desc())
-        )
-    )
-    last = last.filter(last._rank == 0).select(
-        "member_id", "payer", "year", "product_line", "organization_id", "partner_flag"
-    )
+    # one pass: the count, and the values of the latest month (a member has one row per month)
     months = mm.group_by(["member_id", "payer", "year"]).aggregate(
-        member_months=mm.count().cast("int64")
+        member_months=mm.count().cast("int64"),
+        product_line=mm.product_line.argmax(mm.month),
+        organization_id=mm.organization_id.argmax(mm.month),
+        partner_flag=mm.partner_flag.argmax(mm.month),
     )
     costs = member_month_cost
     j = costs.inner_join(mm.select(*MONTH_KEY, "year"), list(MONTH_KEY))
@@ -135,9 +131,7 @@ def member_year_cost(
         },
         lines=count_sum(j.lines),
     )
-    out = months.inner_join(last, ["member_id", "payer", "year"]).left_join(
-        amounts, ["member_id", "payer", "year"]
-    )
+    out = months.left_join(amounts, ["member_id", "payer", "year"])
     money = ["allowed_amount", "paid_amount", "medical_allowed_amount"] + [
         f"{g}_allowed_amount" for g in groups
     ]
