@@ -721,11 +721,7 @@ class _Reader:
 
     def _practitioner(self, r: dict):
         rid = _required_id(r)
-        npi = next(
-            (i.get("value") for i in r.get("identifier") or [] if i.get("system") == NPI_SYSTEM),
-            None,
-        )
-        canonical = npi if npi and _valid_npi(npi) else derived_npi(rid, "individual")
+        npi, canonical = _npi_of(r, rid, "individual")
         self._register(r, canonical)
         name = (r.get("name") or [{}])[0]
         taxonomy = None
@@ -754,11 +750,7 @@ class _Reader:
 
     def _organization(self, r: dict):
         rid = _required_id(r)
-        npi = next(
-            (i.get("value") for i in r.get("identifier") or [] if i.get("system") == NPI_SYSTEM),
-            None,
-        )
-        canonical = npi if npi and _valid_npi(npi) else derived_npi(rid, "organization")
+        _, canonical = _npi_of(r, rid, "organization")
         self._register(r, canonical)
         if r.get("name"):
             self.org_names[rid] = r["name"]
@@ -1254,6 +1246,16 @@ class _Reader:
 
 
 # --- resource helpers ------------------------------------------------------------------------------
+
+
+def _npi_of(r: dict, rid: str, entity_type: str) -> tuple[str | None, str]:
+    """The NPI a Practitioner or Organization carries, and the NPI to load it under (its own
+    when valid, else one derived from its id)."""
+    npi = next(
+        (i.get("value") for i in r.get("identifier") or [] if i.get("system") == NPI_SYSTEM),
+        None,
+    )
+    return npi, npi if npi and _valid_npi(npi) else derived_npi(rid, entity_type)
 
 
 def _required_id(r: dict) -> str:
