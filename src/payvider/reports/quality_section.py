@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from payvider.engine.backends import DuckDBEngine
+from payvider.reports.cost_section import _pct
 from payvider.reports.html import _table
-
-
-def _pct(v) -> str:
-    return "" if v is None else f"{float(v):.1%}"
 
 
 def quality_section(engine: DuckDBEngine, run_dir: Path) -> str:
