@@ -418,6 +418,7 @@ def demo(
             "load": report.to_dict(),
             "run": result.manifest,
             "cost_trend": trend,
+            "worklists": _worklist_counts(result.path),
             "report": str(report_path),
         }
         if json_:
@@ -435,7 +436,28 @@ def demo(
             _print_rows(
                 "Partner-attributed members: cost of care against the market", shown, list(shown[0])
             )
+        if payload["worklists"]:
+            _print_rows(
+                "Care-management worklists (payvider worklist)",
+                payload["worklists"],
+                ["worklist", "members"],
+            )
         out.print(f"Report: [bold]{report_path}[/]", highlight=False)
+
+
+def _worklist_counts(run_dir: Path) -> list[dict]:
+    """Members on each care-management worklist of the run (empty if not computed)."""
+    import pyarrow.parquet as pq
+
+    from payvider.care.worklists import WORKLISTS
+
+    path = run_dir / "care_worklist.parquet"
+    if not path.exists():
+        return []
+    members: dict[str, set] = {}
+    for r in pq.read_table(path, columns=["worklist", "member_id"]).to_pylist():
+        members.setdefault(r["worklist"], set()).add(r["member_id"])
+    return [{"worklist": w, "members": len(members[w])} for w in WORKLISTS if w in members]
 
 
 def _partner_trend(run_dir: Path) -> list[dict]:
@@ -766,6 +788,72 @@ def quality(
             for r in rows
         ]
         _print_rows("Quality measures", shown, list(shown[0]) if shown else ["measure"])
+
+
+@app.command()
+def worklist(
+    workspace: WorkspaceOpt,
+    list_: Annotated[
+        str | None,
+        typer.Option("--list", help="Only this worklist (high_risk, care_gap, ...)."),
+    ] = None,
+    organization: Annotated[
+        str | None, typer.Option(help="Only members attributed to this organization id.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the rows to this CSV file.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to print per worklist.")] = 10,
+    run_id: RunOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Care-management worklists: who to call and why, in priority order."""
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    from payvider.care.worklists import WORKLISTS
+    from payvider.engine.workspace import Workspace
+
+    with _errors():
+        ws = Workspace(workspace)
+        path = ws.run_path(run_id) / "care_worklist.parquet"
+        if not path.exists():
+            raise typer.BadParameter("this run has no worklists; run `payvider run` again")
+        if list_ is not None and list_ not in WORKLISTS:
+            raise typer.BadParameter(f"no worklist {list_!r}; known: {', '.join(WORKLISTS)}")
+        table = pq.read_table(path)
+        if list_ is not None:
+            table = table.filter(pc.equal(table["worklist"], list_))
+        if organization is not None:
+            table = table.filter(pc.equal(table["organization_id"], organization))
+        table = table.sort_by([("worklist", "ascending"), ("priority", "ascending")])
+        if out is not None:
+            pcsv.write_csv(table, out)
+        if json_:
+            _emit_json(table.to_pylist())
+            return
+        counts = {w: 0 for w in WORKLISTS}
+        for w in table["worklist"].to_pylist():
+            counts[w] += 1
+        _print_rows(
+            "Worklists",
+            [{"worklist": w, "members": n} for w, n in counts.items() if list_ in (None, w)],
+            ["worklist", "members"],
+        )
+        for w in WORKLISTS:
+            rows = [r for r in table.filter(pc.equal(table["worklist"], w)).to_pylist()][:limit]
+            if rows:
+                shown = [
+                    {
+                        "#": r["priority"],
+                        "member": r["member_id"],
+                        "organization": r["organization_id"] or "",
+                        "why": r["reason"],
+                    }
+                    for r in rows
+                ]
+                _print_rows(w, shown, ["#", "member", "organization", "why"])
+        if out is not None:
+            typer.echo(f"wrote {table.num_rows:,} rows to {out}")
 
 
 class ExportFormat(StrEnum):

@@ -15,6 +15,7 @@ from decimal import Decimal
 import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict, Field
 
+from payvider.care.worklists import WorklistSettings, care_worklist, empty_worklist
 from payvider.link.stages import LinkSettings, link_crosswalk, link_review_queue
 from payvider.marts.attribution import attribute_members
 from payvider.marts.attribution_rules import AttributionRules
@@ -33,7 +34,7 @@ from payvider.measures.cost import (
     member_year_cost,
 )
 from payvider.measures.leakage import leakage, leakage_destinations
-from payvider.measures.quality.stages import QUALITY_STAGES
+from payvider.measures.quality.stages import QUALITY_STAGES, SPECS
 from payvider.measures.trend import cost_trend
 from payvider.measures.utilization import utilization
 from payvider.population.scopes import BUILTIN_SCOPES
@@ -61,6 +62,8 @@ class RunParameters(BaseModel):
     truncation_cap: Decimal | None = None
     #: Incurred months of experience that the chain-ladder development factors average over.
     completion_months_of_experience: int = Field(12, ge=1)
+    #: Thresholds of the care-management worklists.
+    worklists: WorklistSettings = WorklistSettings()
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,40 @@ def _quality_stage(name, inputs, description, build) -> Stage:
     return Stage(name, tuple(inputs), description, lambda t, p: build(t))
 
 
-STAGES = STAGES + COST_STAGES + tuple(_quality_stage(*entry) for entry in QUALITY_STAGES)
+def _care_worklist(t: dict[str, ir.Table], p: RunParameters) -> ir.Table:
+    periods = t["attribution"].select(y=t["attribution"].period.max()).to_pyarrow()["y"]
+    if periods[0].as_py() is None:
+        return empty_worklist()
+    year = int(periods[0].as_py())
+    as_of = dt.date(year, 12, 31) if p.as_of is None else min(p.as_of, dt.date(year, 12, 31))
+    return care_worklist(t, year, as_of, p.worklists, SPECS, p.risk_model)
+
+
+CARE_STAGES: tuple[Stage, ...] = (
+    Stage(
+        "care_worklist",
+        (
+            "attribution",
+            "risk_score",
+            "quality_care_gaps",
+            "quality_member",
+            "inpatient_stays",
+            "sdoh_screening",
+            "member_patient_crosswalk",
+            "claims_enriched",
+            "provider",
+            "eligibility",
+        ),
+        "Members for the joint care teams to call in the latest year, each with the reason: high "
+        "and rising risk, discharges without follow-up, care gaps, unmet social needs, high-dose "
+        "opioids, steerable out-of-system care.",
+        _care_worklist,
+    ),
+)
+
+STAGES = (
+    STAGES + COST_STAGES + tuple(_quality_stage(*entry) for entry in QUALITY_STAGES) + CARE_STAGES
+)
 
 
 def stage_names() -> list[str]:

@@ -113,6 +113,7 @@ def _line_chart(
 
 def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None) -> Path:
     """Write the report of run ``run_id`` (default: the newest) and return its path."""
+    from payvider.reports.care_section import care_section
     from payvider.reports.cost_section import cost_section
     from payvider.reports.quality_section import quality_section
 
@@ -126,6 +127,7 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
             _attribution(engine, run_dir),
             cost_section(engine, run_dir),
             quality_section(engine, run_dir),
+            care_section(engine, run_dir),
             _loads(workspace),
         ]
         sections.append(_outputs(manifest))

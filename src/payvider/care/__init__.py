@@ -1,0 +1,1 @@
+"""Care management: worklists for the partnership's joint clinical teams."""
