@@ -76,6 +76,8 @@ NAME = "fhir"
 DATA_SOURCE = "fhir"
 #: Rows gathered per table before they are written out as one Arrow record batch.
 CHUNK_ROWS = 20_000
+#: DuckDB's memory cap while references are resolved (beyond it, joins spill to disk).
+RESOLVE_MEMORY = "256MB"
 
 # --- code systems ------------------------------------------------------------------------------
 
@@ -1023,7 +1025,17 @@ class _Reader:
                 "spans could be made (Synthea bundles carry coverage only inside each EOB)",
             )
         tables = {name: sink.table() for name, sink in self.sinks.items()}
-        con = duckdb.connect(config={"memory_limit": "1GB", "threads": 2})
+        # A database file in the spill folder and a small memory cap: the lookup tables live on
+        # disk and the joins spill, so resolution memory does not grow with the export.
+        con = duckdb.connect(
+            str(self.spill / "resolve.duckdb"),
+            config={
+                "memory_limit": RESOLVE_MEMORY,
+                "threads": 2,
+                "temp_directory": str(self.spill / "duckdb-tmp"),
+                "preserve_insertion_order": False,
+            },
+        )
         try:
             self._lookups(con, tables)
             final = {name: self._resolve(con, name, data) for name, data in tables.items()}
@@ -1036,7 +1048,7 @@ class _Reader:
         patient = tables.get("patient", _Sink("patient", self.spill).schema.empty_table())
         con.register("t_patient", patient)
         con.execute(
-            f"CREATE TEMP TABLE pat AS SELECT * FROM t_patient "
+            f"CREATE TABLE pat AS SELECT * FROM t_patient "
             f"QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY {FILE}, {ROW}) = 1"
         )
         condition = tables.get("condition", _Sink("condition", self.spill).schema.empty_table())
@@ -1044,7 +1056,7 @@ class _Reader:
             "t_condition", condition.select(["condition_id", "source_code_type", "source_code"])
         )
         con.execute(
-            "CREATE TEMP TABLE cond AS SELECT condition_id, any_value(source_code_type) AS ctype, "
+            "CREATE TABLE cond AS SELECT condition_id, any_value(source_code_type) AS ctype, "
             "any_value(source_code) AS code FROM t_condition GROUP BY condition_id"
         )
         rows = snomed_map_rows()
@@ -1058,7 +1070,7 @@ class _Reader:
             ),
         )
         con.execute(
-            "CREATE TEMP TABLE icd AS SELECT snomed, min(icd) AS icd FROM t_icd GROUP BY snomed"
+            "CREATE TABLE icd AS SELECT snomed, min(icd) AS icd FROM t_icd GROUP BY snomed"
         )
         # Provider references → NPIs: the directory built while reading, else the NPI the
         # reference carries, else an NPI derived from the id (as the Synthea CSV reader does).
@@ -1231,7 +1243,9 @@ class _Reader:
         keep = [c for c in [*TABLES[name].column_names, ROW, FILE]]
         return self._stream(
             con,
-            f"SELECT {', '.join(keep)} FROM ({query}) WHERE __problem IS NULL",
+            # In source order: the same export always loads as the same rows in the same order.
+            f"SELECT {', '.join(keep)} FROM ({query}) WHERE __problem IS NULL "
+            f"ORDER BY {FILE}, {ROW}",
             name,
         )
 
