@@ -824,6 +824,8 @@ def _usd(text: str) -> str:
     from decimal import Decimal
 
     value = Decimal(text)
+    if value == 0:
+        value = abs(value)  # no "-$0.00" for a rounding residue
     return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 

@@ -451,7 +451,7 @@ def claims_figures(
     }
     values: dict[str, Any] = {
         "performance_year": year,
-        "id": entity or terms.name,
+        "id": entity or "all",
         "actual_expenditure": py.amount,
         "assigned_beneficiaries": py.members_count,
         "member_months": Decimal(py.member_months),
