@@ -417,6 +417,8 @@ def demo(
                 RunParameters(),
                 progress=lambda step, i, n: bar(f"run: {step}", 0.6 + 0.3 * i / max(n, 1)),
             )
+            bar("settling the seed ACO contract", 0.92)
+            settlement = _demo_settlement(ws, result.run_id)
             bar("writing report", 0.95)
             report_path = write_report(ws, directory / "report.html", result.run_id)
         trend = _partner_trend(result.path)
@@ -425,6 +427,7 @@ def demo(
             "load": report.to_dict(),
             "run": result.manifest,
             "cost_trend": trend,
+            "settlement": settlement,
             "report": str(report_path),
         }
         if json_:
@@ -442,7 +445,53 @@ def demo(
             _print_rows(
                 "Partner-attributed members: cost of care against the market", shown, list(shown[0])
             )
+        if settlement:
+            s = settlement["settlements"][0]
+            out.print(
+                f"Settlement under {settlement['contract']['name']}, performance year "
+                f"{s['performance_year']} (quality score {settlement['quality_score']}, "
+                f"{settlement['quality_score_source']}): net [bold]{_usd(s['net_amount'])}[/] "
+                f"({s['direction']}); kept as {settlement['settlement_id']}",
+                highlight=False,
+            )
         out.print(f"Report: [bold]{report_path}[/]", highlight=False)
+
+
+#: The demo's quality score when the run has no composite quality score.
+DEMO_QUALITY_SCORE = "75"
+
+
+def _demo_settlement(ws, run_id: str) -> dict | None:
+    """Settle ``seed:aco-metro-trend`` on the demo run (latest year), keep it and return it.
+
+    The quality score is the run's ``quality_composite`` when it has one; otherwise the demo
+    states :data:`DEMO_QUALITY_SCORE` and says so.
+    """
+    from decimal import Decimal
+
+    from payvider.contracts.records import load_record, record_claims, settle_from_run
+    from payvider.contracts.terms import load_terms
+    from payvider.engine.backends import DuckDBEngine
+
+    contract = "seed:aco-metro-trend"
+    terms = load_terms(contract)
+    stated = None
+    if not (ws.run_path(run_id) / "quality_composite.parquet").exists():
+        stated = Decimal(DEMO_QUALITY_SCORE)
+    engine = DuckDBEngine()
+    try:
+        result = settle_from_run(engine, ws, terms, run_id, None, None, stated)
+        sid, _ = record_claims(engine, ws, contract, result, stated)
+    finally:
+        engine.close()
+    record, _ = load_record(ws, sid)
+    record["quality_score"] = result.figures.get("quality_score")
+    record["quality_score_source"] = (
+        "stated by the demo: the run has no quality_composite"
+        if stated is not None
+        else result.details.get("quality_score_source")
+    )
+    return record
 
 
 def _partner_trend(run_dir: Path) -> list[dict]:
