@@ -174,13 +174,13 @@ def _drilldown(folder: Path, s: dict) -> str:
     match = actual is not None and D(totals["lines_amount"]) == actual
     order = pc.sort_indices(members, sort_keys=[("counted_amount", "descending")])
     top = members.take(order[:TOP_MEMBERS]).to_pylist()
-    lines = pq.read_table(folder / "drilldown_lines.parquet")
-    by_cat: dict[str, Decimal] = {}
-    for cat, amount in zip(
-        lines["service_category_1"].to_pylist(), lines["amount"].to_pylist(), strict=True
-    ):
-        key = cat or "high-cost truncation"
-        by_cat[key] = by_cat.get(key, D(0)) + amount
+    lines = pq.read_table(
+        folder / "drilldown_lines.parquet", columns=["service_category_1", "amount"]
+    )
+    grouped = lines.group_by("service_category_1").aggregate([("amount", "sum")]).to_pylist()
+    by_cat: dict[str, Decimal] = {
+        (r["service_category_1"] or "high-cost truncation"): D(r["amount_sum"]) for r in grouped
+    }
     status = "ok" if match else "bad"
     return (
         f"<p class='{status}'>{totals['members']:,} members · {totals['claim_lines']:,} claim "
