@@ -139,10 +139,11 @@ def main() -> None:
         )
         done = subprocess.run(
             [sys.executable, __file__, "--measure", str(folder)],
-            check=True,
             capture_output=True,
             text=True,
         )
+        if done.returncode != 0:
+            sys.exit(f"reading the export failed:\n{done.stderr}")
         result = json.loads(done.stdout)
         print(
             f"read {resources:,} resources in {result['seconds']} s: "

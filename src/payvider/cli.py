@@ -72,6 +72,7 @@ def _emit_json(data: Any) -> None:
 @contextmanager
 def _errors() -> Iterator[None]:
     """Map failures to the documented exit codes with a one-line message (no stack trace)."""
+    from payvider.contracts.claims import ClaimsModeError
     from payvider.engine.backends import EngineUnavailable
     from payvider.engine.workspace import WorkspaceError
     from payvider.ingest.errors import InputRejected
@@ -82,7 +83,13 @@ def _errors() -> Iterator[None]:
     except InputRejected as exc:
         err.print(f"[bold red]input rejected[/]: {exc}", highlight=False)
         raise typer.Exit(EXIT_REJECTED) from None
-    except (WorkspaceError, EngineUnavailable, ScopeError, typer.BadParameter) as exc:
+    except (
+        WorkspaceError,
+        EngineUnavailable,
+        ScopeError,
+        ClaimsModeError,
+        typer.BadParameter,
+    ) as exc:
         err.print(f"[bold red]error[/]: {exc}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
     except typer.Exit:
@@ -410,6 +417,8 @@ def demo(
                 RunParameters(),
                 progress=lambda step, i, n: bar(f"run: {step}", 0.6 + 0.3 * i / max(n, 1)),
             )
+            bar("settling the seed ACO contract", 0.92)
+            settlement = _demo_settlement(ws, result.run_id)
             bar("writing report", 0.95)
             report_path = write_report(ws, directory / "report.html", result.run_id)
         trend = _partner_trend(result.path)
@@ -419,6 +428,7 @@ def demo(
             "run": result.manifest,
             "cost_trend": trend,
             "worklists": _worklist_counts(result.path),
+            "settlement": settlement,
             "report": str(report_path),
         }
         if json_:
@@ -442,6 +452,15 @@ def demo(
                 payload["worklists"],
                 ["worklist", "members"],
             )
+        if settlement:
+            s = settlement["settlements"][0]
+            out.print(
+                f"Settlement under {settlement['contract']['name']}, performance year "
+                f"{s['performance_year']} (quality score {settlement['quality_score']}, "
+                f"{settlement['quality_score_source']}): net [bold]{_usd(s['net_amount'])}[/] "
+                f"({s['direction']}); kept as {settlement['settlement_id']}",
+                highlight=False,
+            )
         out.print(f"Report: [bold]{report_path}[/]", highlight=False)
 
 
@@ -458,6 +477,43 @@ def _worklist_counts(run_dir: Path) -> list[dict]:
     for r in pq.read_table(path, columns=["worklist", "member_id"]).to_pylist():
         members.setdefault(r["worklist"], set()).add(r["member_id"])
     return [{"worklist": w, "members": len(members[w])} for w in WORKLISTS if w in members]
+
+
+#: The demo's quality score when the run has no composite quality score.
+DEMO_QUALITY_SCORE = "75"
+
+
+def _demo_settlement(ws, run_id: str) -> dict | None:
+    """Settle ``seed:aco-metro-trend`` on the demo run (latest year), keep it and return it.
+
+    The quality score is the run's ``quality_composite`` when it has one; otherwise the demo
+    states :data:`DEMO_QUALITY_SCORE` and says so.
+    """
+    from decimal import Decimal
+
+    from payvider.contracts.records import load_record, record_claims, settle_from_run
+    from payvider.contracts.terms import load_terms
+    from payvider.engine.backends import DuckDBEngine
+
+    contract = "seed:aco-metro-trend"
+    terms = load_terms(contract)
+    stated = None
+    if not (ws.run_path(run_id) / "quality_composite.parquet").exists():
+        stated = Decimal(DEMO_QUALITY_SCORE)
+    engine = DuckDBEngine()
+    try:
+        result = settle_from_run(engine, ws, terms, run_id, None, None, stated)
+        sid, _ = record_claims(engine, ws, contract, result, stated)
+    finally:
+        engine.close()
+    record, _ = load_record(ws, sid)
+    record["quality_score"] = result.figures.get("quality_score")
+    record["quality_score_source"] = (
+        "stated by the demo: the run has no quality_composite"
+        if stated is not None
+        else result.details.get("quality_score_source")
+    )
+    return record
 
 
 def _partner_trend(run_dir: Path) -> list[dict]:
@@ -702,44 +758,207 @@ def cost(
 @app.command()
 def settle(
     contract: Annotated[
-        str, typer.Option("--contract", "-c", help="Contract YAML file or template (mssp:2023).")
-    ],
+        str | None,
+        typer.Option("--contract", "-c", help="Contract YAML file or template (mssp:2023)."),
+    ] = None,
     summary: Annotated[
-        Path, typer.Option("--summary", help="CSV of aggregate figures, one row per entity-year.")
-    ],
+        Path | None,
+        typer.Option("--summary", help="Summary mode: CSV of figures, one row per entity-year."),
+    ] = None,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="Claims mode from this workspace's run (and where to keep it).",
+        ),
+    ] = None,
+    run_id: RunOpt = None,
+    year: Annotated[int | None, typer.Option(help="Performance year (default: latest).")] = None,
+    entity: Annotated[
+        str | None, typer.Option(help="Settle one attributed organization (organization id).")
+    ] = None,
+    quality_score: Annotated[
+        str | None,
+        typer.Option(help="Quality score 0–100 when the run has no quality_composite."),
+    ] = None,
+    reproduce: Annotated[
+        str | None,
+        typer.Option("--reproduce", help="Recompute a kept settlement and compare it."),
+    ] = None,
+    report_path: Annotated[
+        Path | None, typer.Option("--report", help="Write a self-contained HTML settlement report.")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Settle a contract in summary mode: one settlement per CSV row, every line item shown."""
-    from decimal import Decimal
+    """Settle a contract: from a run's claims (--workspace) or a summary CSV (--summary);
+    every line item shown. Settlements made with a workspace are kept and reproducible."""
+    from decimal import Decimal, InvalidOperation
 
     from payvider.contracts.summary import read_summary, settle_summary, summary_record
     from payvider.contracts.terms import ContractError, load_terms
+    from payvider.engine.workspace import Workspace
     from payvider.ingest.errors import InputRejected
 
     with _errors():
+        if reproduce is not None:
+            if workspace is None or contract or summary:
+                raise typer.BadParameter("--reproduce takes --workspace and no contract or CSV")
+            _settle_reproduce(Workspace(workspace), reproduce, json_)
+            return
+        if contract is None:
+            raise typer.BadParameter("give --contract (a YAML file or template name)")
+        if summary is None and workspace is None:
+            raise typer.BadParameter(
+                "give --summary CSV (summary mode) or --workspace (claims mode)"
+            )
+        score = None
+        if quality_score is not None:
+            try:
+                score = Decimal(quality_score)
+            except InvalidOperation:
+                raise typer.BadParameter(
+                    f"--quality-score {quality_score!r} is not a number"
+                ) from None
+            if not Decimal(0) <= score <= Decimal(100):
+                raise typer.BadParameter("--quality-score must be between 0 and 100")
         try:
             terms = load_terms(contract)
         except ContractError as exc:
             raise InputRejected(exc.source, exc.problem) from None
-        results = settle_summary(terms, read_summary(summary), str(summary))
-        rows = [summary_record(s) for s in results]
-        if json_:
-            _emit_json(rows)
+        if summary is not None:
+            results = settle_summary(terms, read_summary(summary), str(summary))
+            rows = [summary_record(s) for s in results]
+            folder = None
+            if workspace is not None:
+                from payvider.contracts.records import record_summary
+
+                sid, folder = record_summary(Workspace(workspace), contract, summary, results)
+                err.print(f"settlement [bold]{sid}[/] kept in {folder}", highlight=False)
+            if report_path is not None:
+                _settle_report(folder, results, terms, report_path)
+            if json_:
+                _emit_json(rows)
+                return
+            shown = [
+                {
+                    "id": r["id"],
+                    "year": str(r["performance_year"]),
+                    "track": r.get("track"),
+                    "savings": f"{Decimal(r['savings']):,.0f}" if "savings" in r else None,
+                    "generated": f"{Decimal(r.get('generated_savings_losses', 0)):,.0f}",
+                    "rate": r.get("final_loss_rate") or r.get("final_sharing_rate"),
+                    "earned": f"{r['earned_shared_savings_losses']:,}",
+                    "direction": r["direction"],
+                }
+                for r in rows
+            ]
+            _print_rows(f"Settlement under {terms.name}", shown, list(shown[0]))
             return
-        shown = [
+        _settle_claims(
+            Workspace(workspace), contract, terms, run_id, year, entity, score, report_path, json_
+        )
+
+
+def _settle_claims(ws, contract, terms, run_id, year, entity, score, report_path, json_) -> None:
+    """Claims mode: figures from the run, the settlement kept with its drill-down."""
+    from payvider.contracts.records import load_record, record_claims, settle_from_run
+    from payvider.engine.backends import DuckDBEngine
+
+    engine = DuckDBEngine()
+    try:
+        with _spinner(not json_) as say:
+            say("computing the year's figures from the run")
+            result = settle_from_run(engine, ws, terms, run_id, year, entity, score)
+            say("writing the settlement and its drill-down")
+            sid, folder = record_claims(engine, ws, contract, result, score)
+    finally:
+        engine.close()
+    record, _ = load_record(ws, sid)
+    if report_path is not None:
+        _settle_report(folder, None, terms, report_path)
+    if json_:
+        _emit_json(record)
+        return
+    _print_settlement(record)
+    d = record["drilldown"]
+    out.print(
+        f"Drill-down: {d['members']:,} members, {d['claim_lines']:,} claim lines, "
+        f"{d['truncated_members']:,} truncated; lines sum to {_usd(d['lines_amount'])}",
+        highlight=False,
+    )
+    out.print(f"Settlement [bold]{sid}[/] kept in {folder}", highlight=False)
+
+
+def _usd(text: str) -> str:
+    """An exact decimal string as dollars and cents, negatives as -$."""
+    from decimal import Decimal
+
+    value = Decimal(text)
+    if value == 0:
+        value = abs(value)  # no "-$0.00" for a rounding residue
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def _print_settlement(record: dict) -> None:
+    for s in record["settlements"]:
+        table = RichTable(
+            title=f"Settlement {record['settlement_id']} · {record['contract']['name']} · "
+            f"{s['id']} {s['performance_year']}",
+            title_justify="left",
+        )
+        for col in ("line item", "amount", "formula"):
+            table.add_column(col, justify="right" if col == "amount" else "left")
+        for li in s["line_items"]:
+            from decimal import Decimal
+
+            amount = Decimal(li["amount"])
+            shown = (
+                _usd(str(amount.quantize(Decimal("0.01"))))
+                if li["unit"] == "USD"
+                else f"{amount:.6g}"
+            )
+            table.add_row(("• " if li["counts"] else "  ") + li["name"], shown, li["formula"])
+        out.print(table)
+        out.print(
+            f"Net: [bold]{_usd(s['net_amount'])}[/] ({s['direction']}); • lines sum to the net",
+            highlight=False,
+        )
+
+
+def _settle_report(folder, results, terms, report_path: Path) -> None:
+    from payvider.reports.settlement import write_settlement_report
+
+    path = write_settlement_report(report_path, folder=folder, settlements=results, terms=terms)
+    err.print(f"Report: [bold]{path}[/]", highlight=False)
+
+
+def _settle_reproduce(ws, settlement_id: str, json_: bool) -> None:
+    from payvider.contracts.records import reproduce
+
+    result = reproduce(ws, settlement_id)
+    if json_:
+        _emit_json(
             {
-                "id": r["id"],
-                "year": str(r["performance_year"]),
-                "track": r.get("track"),
-                "savings": f"{Decimal(r['savings']):,.0f}" if "savings" in r else None,
-                "generated": f"{Decimal(r.get('generated_savings_losses', 0)):,.0f}",
-                "rate": r.get("final_loss_rate") or r.get("final_sharing_rate"),
-                "earned": f"{r['earned_shared_savings_losses']:,}",
-                "direction": r["direction"],
+                "settlement_id": settlement_id,
+                "identical": result.identical,
+                "checks": result.checks,
+                "differences": result.differences,
             }
-            for r in rows
-        ]
-        _print_rows(f"Settlement under {terms.name}", shown, list(shown[0]))
+        )
+    else:
+        for check in result.checks:
+            err.print(f"[green]✓[/] {check}", highlight=False)
+        if result.identical:
+            out.print(f"Settlement {settlement_id} reproduced: identical.", highlight=False)
+        else:
+            _print_rows(
+                f"Settlement {settlement_id} does NOT reproduce",
+                [{k: str(v) for k, v in d.items()} for d in result.differences],
+                ["item", "recorded", "now"],
+            )
+    if not result.identical:
+        raise typer.Exit(EXIT_ERROR)
 
 
 @app.command()

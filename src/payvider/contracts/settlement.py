@@ -60,6 +60,11 @@ class PerformanceYearFigures(_Model):
     extreme_uncontrollable_adjustment: Decimal = ZERO
     participant_revenue: Decimal | None = None
     baseline_expenditures: list[Decimal] | None = None
+    #: Per baseline year, the market's PMPM growth to the performance year (``trend_source:
+    #: market``), e.g. 1.1236 for two years of 6%.
+    baseline_trend_factors: list[Decimal] | None = None
+    #: The population's PMPM in a glide path's ``baseline_year`` (when the terms do not state it).
+    baseline_pmpm: Decimal | None = None
     market_pmpm: Decimal | None = None
     risk_score_baseline: Decimal | None = None
     risk_score_performance: Decimal | None = None
@@ -158,11 +163,25 @@ def _benchmark(terms: ContractTerms, f: PerformanceYearFigures, lines: _Lines) -
         base = _need(f.baseline_expenditures, "baseline_expenditures")
         if len(base) != len(method.weights):
             raise ValueError("baseline_expenditures must have one figure per baseline year")
+        if method.trend_source == "market":
+            factors = _need(f.baseline_trend_factors, "baseline_trend_factors (market trend)")
+            if len(factors) != len(base):
+                raise ValueError("baseline_trend_factors must have one factor per baseline year")
+            formula = "Σ weight × baseline year expenditure × market PMPM growth to the PY"
+        else:
+            factors = [
+                (ONE + method.annual_trend) ** (f.performance_year - year)
+                for year in method.baseline_years
+            ]
+            formula = "Σ weight × baseline year expenditure × (1 + trend)^(PY − baseline year)"
         total = ZERO
-        for year, weight, amount in zip(method.baseline_years, method.weights, base, strict=True):
-            total += weight * amount * (ONE + method.annual_trend) ** (f.performance_year - year)
+        for year, weight, amount, factor in zip(
+            method.baseline_years, method.weights, base, factors, strict=True
+        ):
+            lines.add(f"baseline_{year}_expenditure", amount, "input", "USD")
+            lines.add(f"baseline_{year}_trend_factor", factor, f"trend from {year}", "rate")
+            total += weight * amount * factor
         amount = total
-        formula = "Σ weight × baseline year expenditure × (1 + trend)^(PY − baseline year)"
     elif isinstance(method, MarketBenchmark):
         mm = _need(f.member_months, "member_months")
         pmpm = _need(f.market_pmpm, "market_pmpm")
@@ -173,7 +192,11 @@ def _benchmark(terms: ContractTerms, f: PerformanceYearFigures, lines: _Lines) -
         mm = _need(f.member_months, "member_months")
         idx = _year_index(terms, f.performance_year)
         cut = method.reduction_by_year.get(idx, ZERO)
-        pmpm = method.baseline_pmpm * (ONE + method.annual_trend) ** idx * (ONE - cut)
+        base_pmpm = method.baseline_pmpm
+        if base_pmpm is None:
+            base_pmpm = _need(f.baseline_pmpm, f"baseline_pmpm (the {method.baseline_year} PMPM)")
+            lines.add("baseline_pmpm", base_pmpm, f"population PMPM in {method.baseline_year}")
+        pmpm = base_pmpm * (ONE + method.annual_trend) ** idx * (ONE - cut)
         lines.add("benchmark_pmpm", pmpm, f"baseline PMPM × (1 + trend)^{idx} × (1 − {cut})")
         amount = pmpm * mm
         formula = f"benchmark PMPM × member months {mm} (glide-path year {idx})"
@@ -392,9 +415,25 @@ def _settle_margin(
 ) -> None:
     premium = L.add("premium", _need(f.premium, "premium"), "input")
     medical = L.add("actual_expenditure", f.actual_expenditure, "medical cost (input)")
-    admin = L.add(
-        "administrative_cost", _need(f.administrative_cost, "administrative_cost"), "input"
-    )
+    if f.administrative_cost is not None:
+        admin = L.add("administrative_cost", f.administrative_cost, "input")
+    elif model.administrative_cost_pmpm is not None:
+        mm = _need(f.member_months, "member_months")
+        admin = L.add(
+            "administrative_cost",
+            model.administrative_cost_pmpm * mm,
+            f"{model.administrative_cost_pmpm} PMPM × {mm} member months",
+        )
+    elif model.administrative_cost_pct_of_premium is not None:
+        admin = L.add(
+            "administrative_cost",
+            model.administrative_cost_pct_of_premium * premium,
+            f"{model.administrative_cost_pct_of_premium} × premium",
+        )
+    else:
+        admin = L.add(
+            "administrative_cost", _need(f.administrative_cost, "administrative_cost"), "input"
+        )
     margin = L.add("margin", premium - medical - admin, "premium − medical − administrative")
     share = L.add(
         "provider_share_before_limits",

@@ -18,13 +18,17 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from payvider.population.scopes import ProductLine
+
 __all__ = [
     "ContractError",
     "ContractTerms",
     "PaymentModel",
     "load_terms",
     "parse_terms",
+    "read_contract_text",
     "template_names",
+    "terms_from_text",
 ]
 
 
@@ -73,12 +77,18 @@ class Party(_Model):
 
 
 class HistoricalBenchmark(_Model):
-    """Weighted baseline years trended forward (e.g. CMS's 10/30/60 weights)."""
+    """Weighted baseline years trended forward (e.g. CMS's 10/30/60 weights).
+
+    ``trend_source: market`` trends each baseline year by the market's own PMPM growth from that
+    year to the performance year instead of ``annual_trend`` (a deal measured against the metro
+    trend); the factors come with the year's figures (claims mode computes them).
+    """
 
     method: Literal["historical"]
     baseline_years: list[int]
     weights: list[Decimal]
     annual_trend: Decimal = Decimal(0)
+    trend_source: Literal["stated", "market"] = "stated"
 
     @model_validator(mode="after")
     def _weights_match(self) -> HistoricalBenchmark:
@@ -97,12 +107,23 @@ class MarketBenchmark(_Model):
 
 
 class GlidePathBenchmark(_Model):
-    """A baseline PMPM trended each year and reduced by an agreed step (e.g. to −10% by year 5)."""
+    """A baseline PMPM trended each year and reduced by an agreed step (e.g. to −10% by year 5).
+
+    The baseline PMPM is stated (``baseline_pmpm``) or, in claims mode, the population's PMPM in
+    ``baseline_year``.
+    """
 
     method: Literal["glide_path"]
-    baseline_pmpm: Money
+    baseline_pmpm: Money | None = None
+    baseline_year: int | None = None
     annual_trend: Decimal = Decimal(0)
     reduction_by_year: dict[int, Rate]
+
+    @model_validator(mode="after")
+    def _baseline_given(self) -> GlidePathBenchmark:
+        if self.baseline_pmpm is None and self.baseline_year is None:
+            raise ValueError("give baseline_pmpm or baseline_year")
+        return self
 
 
 class StatedBenchmark(_Model):
@@ -119,18 +140,63 @@ Benchmark = Annotated[
 
 
 class RiskAdjustment(_Model):
-    """Benchmark moves with the risk-score ratio; growth above ``growth_cap`` does not count."""
+    """Benchmark moves with the risk-score ratio; growth above ``growth_cap`` does not count.
+
+    In claims mode the scores are the run's ``risk_score`` of ``model``, averaged over the
+    population's member months. The baseline score is that of ``baseline_year`` if given, else
+    the weighted baseline years (historical benchmark) or the market's average (market benchmark).
+    """
 
     enabled: bool = True
     growth_cap: Decimal | None = None
+    model: Literal["V24", "V28"] = "V28"
+    baseline_year: int | None = None
     source: str | None = None
 
 
 class Truncation(_Model):
-    """High-cost truncation applied when expenditure is computed from claims (claims mode)."""
+    """High-cost truncation applied when expenditure is computed from claims (claims mode).
+
+    Each member's expenditure in the year is capped at ``value`` dollars (``amount``) or at the
+    ``value`` quantile of the population's member-years, nearest rank (``percentile``, a fraction
+    such as 0.99).
+    """
 
     method: Literal["percentile", "amount"]
     value: Decimal
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _value_range(self) -> Truncation:
+        if self.method == "percentile" and not Decimal(0) < self.value <= Decimal(1):
+            raise ValueError("a percentile is a fraction in (0, 1], e.g. 0.99")
+        if self.method == "amount" and self.value < 0:
+            raise ValueError("a truncation amount must not be negative")
+        return self
+
+
+class Population(_Model):
+    """Who is in the contract's population (claims mode), month by month.
+
+    A member month is in scope when the member's attribution in that year and the month's
+    enrollment match every condition given: the partner system (``attributed_to_partner``),
+    named organizations, product lines and ZIP codes or 3-digit prefixes.
+    """
+
+    attributed_to_partner: bool | None = True
+    organizations: list[str] | None = None
+    product_lines: list[ProductLine] | None = None
+    zip_codes: list[str] | None = None
+    source: str | None = None
+
+
+class Expenditure(_Model):
+    """What counts as expenditure in claims mode: allowed or paid, with or without pharmacy."""
+
+    basis: Literal["allowed", "paid"] = "allowed"
+    include_pharmacy: bool = True
+    #: Region of the run's ``market_benchmark`` for market figures (None: mean over regions).
+    market_region: str | None = None
     source: str | None = None
 
 
@@ -298,6 +364,9 @@ class IntegratedMargin(_Model):
     provider_share: Rate
     floor: Money | None = None
     ceiling: Money | None = None
+    #: Administrative cost when the year's figures do not state it: PMPM or a share of premium.
+    administrative_cost_pmpm: Money | None = None
+    administrative_cost_pct_of_premium: Rate | None = None
 
 
 PaymentModel = Annotated[
@@ -327,6 +396,8 @@ class ContractTerms(_Model):
     benchmark: Benchmark = StatedBenchmark(method="stated")
     risk_adjustment: RiskAdjustment | None = None
     truncation: Truncation | None = None
+    population: Population = Population()
+    expenditure: Expenditure = Expenditure()
     payment: PaymentModel | None = None
     tracks: dict[str, PaymentModel] | None = None
     quality: Quality | None = None
@@ -397,8 +468,8 @@ def parse_terms(data: Any, source: str = "<terms>") -> ContractTerms:
         raise ContractError(source, problems) from None
 
 
-def load_terms(contract: str | Path) -> ContractTerms:
-    """Load a contract from a YAML path or a shipped template name such as ``mssp:2023``."""
+def read_contract_text(contract: str | Path) -> tuple[str, str]:
+    """The YAML text of a contract path or shipped template name, and a name for messages."""
     text = str(contract)
     path = Path(text)
     if ":" in text and not path.exists():
@@ -407,13 +478,22 @@ def load_terms(contract: str | Path) -> ContractTerms:
         entry = resources.files(TEMPLATE_PACKAGE) / name
         if not entry.is_file():
             raise ContractError(text, f"no such template (shipped: {', '.join(template_names())})")
-        raw, source = entry.read_text(encoding="utf-8"), f"template {text}"
-    else:
-        if not path.is_file():
-            raise ContractError(text, "contract file not found")
-        raw, source = path.read_text(encoding="utf-8"), text
+        return entry.read_text(encoding="utf-8"), f"template {text}"
+    if not path.is_file():
+        raise ContractError(text, "contract file not found")
+    return path.read_text(encoding="utf-8"), text
+
+
+def terms_from_text(raw: str, source: str) -> ContractTerms:
+    """Parse and validate the YAML text of a contract (numbers as exact decimals)."""
     try:
         data = yaml.load(raw, Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ContractError(source, f"not valid YAML: {exc}") from None
     return parse_terms(data, source)
+
+
+def load_terms(contract: str | Path) -> ContractTerms:
+    """Load a contract from a YAML path or a shipped template name such as ``mssp:2023``."""
+    raw, source = read_contract_text(contract)
+    return terms_from_text(raw, source)

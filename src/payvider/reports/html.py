@@ -116,6 +116,7 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
     from payvider.reports.care_section import care_section
     from payvider.reports.cost_section import cost_section
     from payvider.reports.quality_section import quality_section
+    from payvider.reports.settlement import settlement_section
 
     run_dir = workspace.run_path(run_id)
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -127,6 +128,7 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
             _attribution(engine, run_dir),
             cost_section(engine, run_dir),
             quality_section(engine, run_dir),
+            settlement_section(workspace, manifest["run_id"]),
             care_section(engine, run_dir),
             _loads(workspace),
         ]

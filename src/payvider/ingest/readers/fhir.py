@@ -1069,9 +1069,7 @@ class _Reader:
                 }
             ),
         )
-        con.execute(
-            "CREATE TABLE icd AS SELECT snomed, min(icd) AS icd FROM t_icd GROUP BY snomed"
-        )
+        con.execute("CREATE TABLE icd AS SELECT snomed, min(icd) AS icd FROM t_icd GROUP BY snomed")
         # Provider references → NPIs: the directory built while reading, else the NPI the
         # reference carries, else an NPI derived from the id (as the Synthea CSV reader does).
         keys: dict[tuple[str, str], None] = {}
