@@ -33,6 +33,8 @@ from payvider.measures.cost import (
     member_year_cost,
 )
 from payvider.measures.leakage import leakage, leakage_destinations
+from payvider.measures.quality.composite import CompositeConfig
+from payvider.measures.quality.extra_stages import EXTRA_STAGES
 from payvider.measures.quality.stages import QUALITY_STAGES
 from payvider.measures.trend import cost_trend
 from payvider.measures.utilization import utilization
@@ -61,6 +63,8 @@ class RunParameters(BaseModel):
     truncation_cap: Decimal | None = None
     #: Incurred months of experience that the chain-ladder development factors average over.
     completion_months_of_experience: int = Field(12, ge=1)
+    #: Weights and targets of the composite quality score (the shipped default unless given).
+    quality_composite: CompositeConfig = Field(default_factory=CompositeConfig.default)
 
 
 @dataclass(frozen=True)
@@ -273,6 +277,7 @@ def _quality_stage(name, inputs, description, build) -> Stage:
 
 
 STAGES = STAGES + COST_STAGES + tuple(_quality_stage(*entry) for entry in QUALITY_STAGES)
+STAGES = STAGES + tuple(Stage(n, tuple(i), d, b) for n, i, d, b in EXTRA_STAGES)
 
 
 def stage_names() -> list[str]:
