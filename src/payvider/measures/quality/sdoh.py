@@ -102,8 +102,12 @@ def linked_screenings(sdoh: ir.Table, crosswalk: ir.Table) -> ir.Table:
 
 
 def _enrolled(member_months: ir.Table, p: Period) -> ir.Table:
+    """Members enrolled in any month of the period, one row each, with the last month's payer."""
     mm = member_months.filter(member_months.month.between(p.start, p.end))
-    return mm.group_by(["member_id", "payer"]).aggregate(birth_date=mm.birth_date.max())
+    last = mm.month.cast("string").concat("|", mm.payer)  # unique per member: no ties
+    return mm.group_by("member_id").aggregate(
+        payer=mm.payer.argmax(last), birth_date=mm.birth_date.max()
+    )
 
 
 def _visited(encounter: ir.Table, crosswalk: ir.Table, p: Period) -> ir.Table:
