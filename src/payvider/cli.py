@@ -825,6 +825,50 @@ def export_attribution(
         err.print(f"wrote {data.num_rows:,} attributed members to {path}", highlight=False)
 
 
+@export_app.command("measures")
+def export_measures(
+    workspace: WorkspaceOpt,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write into.")],
+    format_: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format", help="fhir (DEQM MeasureReport, summary and subject-list) or csv."
+        ),
+    ] = ExportFormat.fhir,
+    measure: Annotated[str | None, typer.Option(help="Only this measure id.")] = None,
+    run_id: RunOpt = None,
+) -> None:
+    """Export quality measures as FHIR R4 MeasureReports (Da Vinci DEQM) or CSV."""
+    from payvider.engine.workspace import Workspace
+    from payvider.exports.measure_report import write_csv, write_fhir
+    from payvider.measures.quality.stages import SPECS
+
+    with _errors():
+        ws = Workspace(workspace)
+        run_dir = ws.run_path(run_id)
+        if not (run_dir / "quality_summary.parquet").exists():
+            raise typer.BadParameter("this run has no quality measures; run `payvider run` again")
+        engine, t = _run_tables(ws, run_id, ["quality_summary", "quality_member"])
+        try:
+            s, m = t["quality_summary"], t["quality_member"]
+            known = sorted(
+                engine.to_arrow(s.select("measure_id").distinct())["measure_id"].to_pylist()
+            )
+            if measure is not None:
+                if measure not in known:
+                    raise typer.BadParameter(f"no measure {measure!r}; known: {', '.join(known)}")
+                s, m = s.filter(s.measure_id == measure), m.filter(m.measure_id == measure)
+            summary = engine.to_arrow(s.order_by(["measure_id", "period", "level"]))
+            members = engine.to_arrow(m.order_by(["measure_id", "period", "member_id"]))
+        finally:
+            engine.close()
+        if format_ == ExportFormat.csv:
+            paths = write_csv(summary, members, out_dir)
+        else:
+            paths = write_fhir(summary, members, {sp.id: sp for sp in SPECS}, out_dir)
+        err.print(f"wrote {len(paths)} files to {out_dir}", highlight=False)
+
+
 @app.command()
 def link(
     workspace: WorkspaceOpt,
