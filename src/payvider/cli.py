@@ -63,6 +63,13 @@ WorkspaceOpt = Annotated[
     Path, typer.Option("--workspace", "-w", help="Workspace folder.", show_default=False)
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+CompositeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--quality-composite",
+        help="Composite quality score weights and targets (YAML; default: the shipped one).",
+    ),
+]
 
 
 def _emit_json(data: Any) -> None:
@@ -75,6 +82,7 @@ def _errors() -> Iterator[None]:
     from payvider.engine.backends import EngineUnavailable
     from payvider.engine.workspace import WorkspaceError
     from payvider.ingest.errors import InputRejected
+    from payvider.measures.quality.composite import CompositeError
     from payvider.population.scopes import ScopeError
 
     try:
@@ -82,7 +90,13 @@ def _errors() -> Iterator[None]:
     except InputRejected as exc:
         err.print(f"[bold red]input rejected[/]: {exc}", highlight=False)
         raise typer.Exit(EXIT_REJECTED) from None
-    except (WorkspaceError, EngineUnavailable, ScopeError, typer.BadParameter) as exc:
+    except (
+        WorkspaceError,
+        EngineUnavailable,
+        ScopeError,
+        CompositeError,
+        typer.BadParameter,
+    ) as exc:
         err.print(f"[bold red]error[/]: {exc}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
     except typer.Exit:
@@ -204,16 +218,21 @@ def run(
         str | None,
         typer.Option(help="Cap DuckDB's memory, e.g. 4GB (it spills to disk beyond it)."),
     ] = None,
+    quality_composite: CompositeOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run the pipeline over every loaded batch; writes W/runs/<run id>/."""
     from payvider.engine.runs import run_pipeline
     from payvider.engine.workspace import Workspace
+    from payvider.measures.quality.composite import load_config
     from payvider.pipeline import RunParameters
 
     with _errors():
         ws = Workspace(workspace)
-        params = RunParameters(member_month_rule=member_month_rule.value)
+        params = RunParameters(
+            member_month_rule=member_month_rule.value,
+            quality_composite=load_config(quality_composite),
+        )
         with _bar("run") as bar:
             result = run_pipeline(
                 ws,
@@ -413,11 +432,13 @@ def demo(
             bar("writing report", 0.95)
             report_path = write_report(ws, directory / "report.html", result.run_id)
         trend = _partner_trend(result.path)
+        composite = _total_composite(result.path)
         payload = {
             "generated": summary,
             "load": report.to_dict(),
             "run": result.manifest,
             "cost_trend": trend,
+            "quality_composite": composite,
             "report": str(report_path),
         }
         if json_:
@@ -435,7 +456,28 @@ def demo(
             _print_rows(
                 "Partner-attributed members: cost of care against the market", shown, list(shown[0])
             )
+        if composite:
+            shown = [
+                {
+                    "period": str(r["period"]),
+                    "score": "" if r["score"] is None else str(r["score"]),
+                    "measures scored": f"{r['measures_scored']} of {r['measures_configured']}",
+                }
+                for r in composite
+            ]
+            _print_rows("Composite quality score (0-100), all members", shown, list(shown[0]))
         out.print(f"Report: [bold]{report_path}[/]", highlight=False)
+
+
+def _total_composite(run_dir: Path) -> list[dict]:
+    """The run's composite quality score in total, per period (empty if not computed)."""
+    import pyarrow.parquet as pq
+
+    path = run_dir / "quality_composite.parquet"
+    if not path.exists():
+        return []
+    rows = pq.read_table(path).to_pylist()
+    return sorted((r for r in rows if r["level"] == "total"), key=lambda r: r["period"])
 
 
 def _partner_trend(run_dir: Path) -> list[dict]:
@@ -724,6 +766,11 @@ def settle(
 def quality(
     workspace: WorkspaceOpt,
     measure: Annotated[str | None, typer.Option(help="Only this measure id.")] = None,
+    composite: Annotated[
+        bool,
+        typer.Option("--composite", help="Show the composite quality score (0-100) instead."),
+    ] = False,
+    quality_composite: CompositeOpt = None,
     run_id: RunOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -737,6 +784,9 @@ def quality(
         path = ws.run_path(run_id) / "quality_summary.parquet"
         if not path.exists():
             raise typer.BadParameter("this run has no quality measures; run `payvider run` again")
+        if composite:
+            _print_composite(path, quality_composite, json_)
+            return
         rows = [r for r in pq.read_table(path).to_pylist() if r["level"] == "total"]
         known = sorted({r["measure_id"] for r in rows})
         if measure is not None:
@@ -766,6 +816,48 @@ def quality(
             for r in rows
         ]
         _print_rows("Quality measures", shown, list(shown[0]) if shown else ["measure"])
+        comp = ws.run_path(run_id) / "quality_composite.parquet"
+        if comp.exists() and measure is None:
+            for r in sorted(pq.read_table(comp).to_pylist(), key=lambda r: r["period"]):
+                if r["level"] == "total" and r["score"] is not None:
+                    out.print(
+                        f"Composite quality score {r['period']}: [bold]{r['score']}[/] of 100 "
+                        f"({r['measures_scored']} of {r['measures_configured']} measures scored)",
+                        highlight=False,
+                    )
+
+
+def _print_composite(summary_path: Path, config_path: Path | None, json_: bool) -> None:
+    """Composite scores of a run: stored, or scored again from its summary with another config."""
+    import pyarrow.parquet as pq
+
+    from payvider.engine.backends import DuckDBEngine
+    from payvider.measures.quality.composite import load_config, quality_composite
+
+    stored = summary_path.parent / "quality_composite.parquet"
+    if config_path is None and stored.exists():
+        rows = pq.read_table(stored).to_pylist()
+    else:
+        engine = DuckDBEngine()
+        try:
+            summary = engine.read_parquet(summary_path)
+            rows = engine.to_arrow(quality_composite(summary, load_config(config_path))).to_pylist()
+        finally:
+            engine.close()
+    rows.sort(key=lambda r: (r["period"], r["level"] != "total", str(r["organization_id"])))
+    if json_:
+        _emit_json(rows)
+        return
+    shown = [
+        {
+            "period": str(r["period"]),
+            "organization": r["organization_id"] or "total",
+            "score": "" if r["score"] is None else str(r["score"]),
+            "measures scored": f"{r['measures_scored']} of {r['measures_configured']}",
+        }
+        for r in rows
+    ]
+    _print_rows("Composite quality score (0-100)", shown, list(shown[0]) if shown else ["period"])
 
 
 class ExportFormat(StrEnum):
