@@ -63,6 +63,13 @@ WorkspaceOpt = Annotated[
     Path, typer.Option("--workspace", "-w", help="Workspace folder.", show_default=False)
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+CompositeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--quality-composite",
+        help="Composite quality score weights and targets (YAML; default: the shipped one).",
+    ),
+]
 
 
 def _emit_json(data: Any) -> None:
@@ -76,6 +83,7 @@ def _errors() -> Iterator[None]:
     from payvider.engine.backends import EngineUnavailable
     from payvider.engine.workspace import WorkspaceError
     from payvider.ingest.errors import InputRejected
+    from payvider.measures.quality.composite import CompositeError
     from payvider.population.scopes import ScopeError
 
     try:
@@ -88,6 +96,7 @@ def _errors() -> Iterator[None]:
         EngineUnavailable,
         ScopeError,
         ClaimsModeError,
+        CompositeError,
         typer.BadParameter,
     ) as exc:
         err.print(f"[bold red]error[/]: {exc}", highlight=False)
@@ -211,16 +220,21 @@ def run(
         str | None,
         typer.Option(help="Cap DuckDB's memory, e.g. 4GB (it spills to disk beyond it)."),
     ] = None,
+    quality_composite: CompositeOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run the pipeline over every loaded batch; writes W/runs/<run id>/."""
     from payvider.engine.runs import run_pipeline
     from payvider.engine.workspace import Workspace
+    from payvider.measures.quality.composite import load_config
     from payvider.pipeline import RunParameters
 
     with _errors():
         ws = Workspace(workspace)
-        params = RunParameters(member_month_rule=member_month_rule.value)
+        params = RunParameters(
+            member_month_rule=member_month_rule.value,
+            quality_composite=load_config(quality_composite),
+        )
         with _bar("run") as bar:
             result = run_pipeline(
                 ws,
@@ -422,6 +436,7 @@ def demo(
             bar("writing report", 0.95)
             report_path = write_report(ws, directory / "report.html", result.run_id)
         trend = _partner_trend(result.path)
+        composite = _total_composite(result.path)
         payload = {
             "generated": summary,
             "load": report.to_dict(),
@@ -429,6 +444,7 @@ def demo(
             "cost_trend": trend,
             "worklists": _worklist_counts(result.path),
             "settlement": settlement,
+            "quality_composite": composite,
             "report": str(report_path),
         }
         if json_:
@@ -461,6 +477,16 @@ def demo(
                 f"({s['direction']}); kept as {settlement['settlement_id']}",
                 highlight=False,
             )
+        if composite:
+            shown = [
+                {
+                    "period": str(r["period"]),
+                    "score": "" if r["score"] is None else str(r["score"]),
+                    "measures scored": f"{r['measures_scored']} of {r['measures_configured']}",
+                }
+                for r in composite
+            ]
+            _print_rows("Composite quality score (0-100), all members", shown, list(shown[0]))
         out.print(f"Report: [bold]{report_path}[/]", highlight=False)
 
 
@@ -514,6 +540,17 @@ def _demo_settlement(ws, run_id: str) -> dict | None:
         else result.details.get("quality_score_source")
     )
     return record
+
+
+def _total_composite(run_dir: Path) -> list[dict]:
+    """The run's composite quality score in total, per period (empty if not computed)."""
+    import pyarrow.parquet as pq
+
+    path = run_dir / "quality_composite.parquet"
+    if not path.exists():
+        return []
+    rows = pq.read_table(path).to_pylist()
+    return sorted((r for r in rows if r["level"] == "total"), key=lambda r: r["period"])
 
 
 def _partner_trend(run_dir: Path) -> list[dict]:
@@ -965,6 +1002,11 @@ def _settle_reproduce(ws, settlement_id: str, json_: bool) -> None:
 def quality(
     workspace: WorkspaceOpt,
     measure: Annotated[str | None, typer.Option(help="Only this measure id.")] = None,
+    composite: Annotated[
+        bool,
+        typer.Option("--composite", help="Show the composite quality score (0-100) instead."),
+    ] = False,
+    quality_composite: CompositeOpt = None,
     run_id: RunOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -978,6 +1020,9 @@ def quality(
         path = ws.run_path(run_id) / "quality_summary.parquet"
         if not path.exists():
             raise typer.BadParameter("this run has no quality measures; run `payvider run` again")
+        if composite:
+            _print_composite(path, quality_composite, json_)
+            return
         rows = [r for r in pq.read_table(path).to_pylist() if r["level"] == "total"]
         known = sorted({r["measure_id"] for r in rows})
         if measure is not None:
@@ -1007,6 +1052,48 @@ def quality(
             for r in rows
         ]
         _print_rows("Quality measures", shown, list(shown[0]) if shown else ["measure"])
+        comp = ws.run_path(run_id) / "quality_composite.parquet"
+        if comp.exists() and measure is None:
+            for r in sorted(pq.read_table(comp).to_pylist(), key=lambda r: r["period"]):
+                if r["level"] == "total" and r["score"] is not None:
+                    out.print(
+                        f"Composite quality score {r['period']}: [bold]{r['score']}[/] of 100 "
+                        f"({r['measures_scored']} of {r['measures_configured']} measures scored)",
+                        highlight=False,
+                    )
+
+
+def _print_composite(summary_path: Path, config_path: Path | None, json_: bool) -> None:
+    """Composite scores of a run: stored, or scored again from its summary with another config."""
+    import pyarrow.parquet as pq
+
+    from payvider.engine.backends import DuckDBEngine
+    from payvider.measures.quality.composite import load_config, quality_composite
+
+    stored = summary_path.parent / "quality_composite.parquet"
+    if config_path is None and stored.exists():
+        rows = pq.read_table(stored).to_pylist()
+    else:
+        engine = DuckDBEngine()
+        try:
+            summary = engine.read_parquet(summary_path)
+            rows = engine.to_arrow(quality_composite(summary, load_config(config_path))).to_pylist()
+        finally:
+            engine.close()
+    rows.sort(key=lambda r: (r["period"], r["level"] != "total", str(r["organization_id"])))
+    if json_:
+        _emit_json(rows)
+        return
+    shown = [
+        {
+            "period": str(r["period"]),
+            "organization": r["organization_id"] or "total",
+            "score": "" if r["score"] is None else str(r["score"]),
+            "measures scored": f"{r['measures_scored']} of {r['measures_configured']}",
+        }
+        for r in rows
+    ]
+    _print_rows("Composite quality score (0-100)", shown, list(shown[0]) if shown else ["period"])
 
 
 @app.command()
@@ -1130,6 +1217,50 @@ def export_attribution(
                 data, out_path, f"payvider-attribution-{label}", f"Attributed members ({label})"
             )
         err.print(f"wrote {data.num_rows:,} attributed members to {path}", highlight=False)
+
+
+@export_app.command("measures")
+def export_measures(
+    workspace: WorkspaceOpt,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write into.")],
+    format_: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format", help="fhir (DEQM MeasureReport, summary and subject-list) or csv."
+        ),
+    ] = ExportFormat.fhir,
+    measure: Annotated[str | None, typer.Option(help="Only this measure id.")] = None,
+    run_id: RunOpt = None,
+) -> None:
+    """Export quality measures as FHIR R4 MeasureReports (Da Vinci DEQM) or CSV."""
+    from payvider.engine.workspace import Workspace
+    from payvider.exports.measure_report import write_csv, write_fhir
+    from payvider.measures.quality.stages import SPECS
+
+    with _errors():
+        ws = Workspace(workspace)
+        run_dir = ws.run_path(run_id)
+        if not (run_dir / "quality_summary.parquet").exists():
+            raise typer.BadParameter("this run has no quality measures; run `payvider run` again")
+        engine, t = _run_tables(ws, run_id, ["quality_summary", "quality_member"])
+        try:
+            s, m = t["quality_summary"], t["quality_member"]
+            known = sorted(
+                engine.to_arrow(s.select("measure_id").distinct())["measure_id"].to_pylist()
+            )
+            if measure is not None:
+                if measure not in known:
+                    raise typer.BadParameter(f"no measure {measure!r}; known: {', '.join(known)}")
+                s, m = s.filter(s.measure_id == measure), m.filter(m.measure_id == measure)
+            summary = engine.to_arrow(s.order_by(["measure_id", "period", "level"]))
+            members = engine.to_arrow(m.order_by(["measure_id", "period", "member_id"]))
+        finally:
+            engine.close()
+        if format_ == ExportFormat.csv:
+            paths = write_csv(summary, members, out_dir)
+        else:
+            paths = write_fhir(summary, members, {sp.id: sp for sp in SPECS}, out_dir)
+        err.print(f"wrote {len(paths)} files to {out_dir}", highlight=False)
 
 
 @app.command()

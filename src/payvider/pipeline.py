@@ -34,6 +34,8 @@ from payvider.measures.cost import (
     member_year_cost,
 )
 from payvider.measures.leakage import leakage, leakage_destinations
+from payvider.measures.quality.composite import CompositeConfig
+from payvider.measures.quality.extra_stages import EXTRA_STAGES
 from payvider.measures.quality.stages import QUALITY_STAGES, SPECS
 from payvider.measures.trend import cost_trend
 from payvider.measures.utilization import utilization
@@ -64,6 +66,8 @@ class RunParameters(BaseModel):
     completion_months_of_experience: int = Field(12, ge=1)
     #: Thresholds of the care-management worklists.
     worklists: WorklistSettings = WorklistSettings()
+    #: Weights and targets of the composite quality score (the shipped default unless given).
+    quality_composite: CompositeConfig = Field(default_factory=CompositeConfig.default)
 
 
 @dataclass(frozen=True)
@@ -306,9 +310,8 @@ CARE_STAGES: tuple[Stage, ...] = (
     ),
 )
 
-STAGES = (
-    STAGES + COST_STAGES + tuple(_quality_stage(*entry) for entry in QUALITY_STAGES) + CARE_STAGES
-)
+STAGES = STAGES + COST_STAGES + tuple(_quality_stage(*entry) for entry in QUALITY_STAGES)
+STAGES = STAGES + tuple(Stage(n, tuple(i), d, b) for n, i, d, b in EXTRA_STAGES) + CARE_STAGES
 
 
 def stage_names() -> list[str]:

@@ -117,6 +117,9 @@ def test_spark_and_duckdb_runs_are_identical(workspace, spark_engine):
         "quality_summary": ["measure_id", "period", "level", "organization_id", "clinician_npi"],
         "quality_care_gaps": ["measure_id", "period", "member_id", "payer", "event_id"],
         "care_worklist": ["worklist", "member_id", "payer", "measure_id", "event_date", "reason"],
+        "sdoh_summary": ["period", "level", "organization_id", "domain"],
+        "experience_summary": ["period", "level", "organization_id", "instrument", "item"],
+        "quality_composite": ["period", "level", "organization_id"],
     }
     assert set(keys) == set(duck.manifest["outputs"]), "add new stages to this parity test"
     for name, key in keys.items():

@@ -117,6 +117,7 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
     from payvider.reports.cost_section import cost_section
     from payvider.reports.quality_section import quality_section
     from payvider.reports.settlement import settlement_section
+    from payvider.reports.social_section import social_sections
 
     run_dir = workspace.run_path(run_id)
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -130,6 +131,7 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
             quality_section(engine, run_dir),
             settlement_section(workspace, manifest["run_id"]),
             care_section(engine, run_dir),
+            social_sections(engine, run_dir),
             _loads(workspace),
         ]
         sections.append(_outputs(manifest))

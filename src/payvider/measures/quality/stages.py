@@ -11,6 +11,11 @@ import ibis
 import ibis.expr.types as ir
 
 from payvider.measures.quality.evidence import coded_evidence, linked_observations
+from payvider.measures.quality.extra_stages import (
+    EXTRA_MEMBER_INPUTS,
+    EXTRA_SPECS,
+    extra_member_rows,
+)
 from payvider.measures.quality.followup import SPEC_7, SPEC_30, followup_rows, visits
 from payvider.measures.quality.framework import MeasureSpec, Period, care_gaps, summarize
 from payvider.measures.quality.hybrid import BP, HBA1C, hybrid_rows
@@ -19,6 +24,7 @@ from payvider.measures.quality.readmission import readmission_rows
 from payvider.measures.quality.screening import BREAST, COLORECTAL, screening_rows
 
 SPECS: tuple[MeasureSpec, ...] = (READMISSION, SPEC_7, SPEC_30, BREAST, COLORECTAL, HBA1C, BP)
+SPECS += EXTRA_SPECS
 
 
 def measurement_periods(member_months: ir.Table) -> list[Period]:
@@ -54,6 +60,7 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
     if tables.get("observation") is not None and tables.get("member_patient_crosswalk") is not None:
         obs = linked_observations(tables["observation"], tables["member_patient_crosswalk"])
         parts.append(hybrid_rows(ev, obs, mm, periods, attribution))
+    parts.extend(extra_member_rows(tables, ev, periods, attribution))
     return ibis.union(*parts)
 
 
@@ -84,6 +91,7 @@ QUALITY_STAGES = (
             "condition",
             "encounter",
             "observation",
+            *EXTRA_MEMBER_INPUTS,
         ),
         "Member-level rows of every quality measure: denominator, exclusion, numerator, "
         "attributed organization.",
