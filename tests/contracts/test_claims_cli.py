@@ -115,8 +115,31 @@ def test_a_changed_record_does_not_reproduce(settled, tmp_path):
         contract.write_text(text)
 
 
-def test_quality_gate_without_a_score_is_a_usage_error(synthetic_run):
-    r = _settle(synthetic_run["workspace"], "-c", "seed:aco-metro-trend", "--year", "2025")
+def test_quality_gate_reads_the_runs_composite_score(synthetic_run):
+    r = _settle(
+        synthetic_run["workspace"], "-c", "seed:aco-metro-trend", "--year", "2025", "--json"
+    )
+    assert r.exit_code == 0, r.output
+    record = json.loads(r.stdout)
+    composite = [
+        row
+        for row in pq.read_table(synthetic_run["run"] / "quality_composite.parquet").to_pylist()
+        if row["level"] == "total" and row["period"] == "2025"
+    ]
+    [row] = composite
+    assert D(record["figures"][0]["quality_score"]) == D(str(row["score"])).quantize(D("0.01"))
+
+
+def test_quality_gate_without_a_score_is_a_usage_error(synthetic_run, tmp_path):
+    import shutil
+
+    from payvider.engine.workspace import Workspace
+
+    copy = tmp_path / "ws"
+    shutil.copytree(synthetic_run["workspace"].root, copy)
+    for run in (copy / "runs").iterdir():
+        (run / "quality_composite.parquet").unlink(missing_ok=True)
+    r = _settle(Workspace(copy), "-c", "seed:aco-metro-trend", "--year", "2025")
     assert r.exit_code == 2
     assert "--quality-score" in r.output
 

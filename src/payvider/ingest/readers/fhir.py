@@ -77,7 +77,7 @@ DATA_SOURCE = "fhir"
 #: Rows gathered per table before they are written out as one Arrow record batch.
 CHUNK_ROWS = 20_000
 #: DuckDB's memory cap while references are resolved (beyond it, joins spill to disk).
-RESOLVE_MEMORY = "256MB"
+RESOLVE_MEMORY = "512MB"
 
 # --- code systems ------------------------------------------------------------------------------
 
