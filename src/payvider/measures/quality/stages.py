@@ -14,11 +14,14 @@ from payvider.measures.quality.evidence import coded_evidence, linked_observatio
 from payvider.measures.quality.followup import SPEC_7, SPEC_30, followup_rows, visits
 from payvider.measures.quality.framework import MeasureSpec, Period, care_gaps, summarize
 from payvider.measures.quality.hybrid import BP, HBA1C, hybrid_rows
+from payvider.measures.quality.opioids import SPECS as OPIOID_SPECS
+from payvider.measures.quality.opioids import opioid_rows
 from payvider.measures.quality.readmission import SPEC as READMISSION
 from payvider.measures.quality.readmission import readmission_rows
 from payvider.measures.quality.screening import BREAST, COLORECTAL, screening_rows
 
 SPECS: tuple[MeasureSpec, ...] = (READMISSION, SPEC_7, SPEC_30, BREAST, COLORECTAL, HBA1C, BP)
+SPECS += OPIOID_SPECS
 
 
 def measurement_periods(member_months: ir.Table) -> list[Period]:
@@ -54,6 +57,8 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
     if tables.get("observation") is not None and tables.get("member_patient_crosswalk") is not None:
         obs = linked_observations(tables["observation"], tables["member_patient_crosswalk"])
         parts.append(hybrid_rows(ev, obs, mm, periods, attribution))
+    if tables.get("final_pharmacy_claim") is not None:
+        parts.append(opioid_rows(tables["final_pharmacy_claim"], mm, periods, ev, attribution))
     return ibis.union(*parts)
 
 
@@ -84,6 +89,7 @@ QUALITY_STAGES = (
             "condition",
             "encounter",
             "observation",
+            "final_pharmacy_claim",
         ),
         "Member-level rows of every quality measure: denominator, exclusion, numerator, "
         "attributed organization.",
