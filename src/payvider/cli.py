@@ -204,6 +204,14 @@ def run(
         str | None,
         typer.Option(help="Cap DuckDB's memory, e.g. 4GB (it spills to disk beyond it)."),
     ] = None,
+    opioid_taper_start: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Start of the opioid tapering program (YYYY-MM-DD): the opioid_taper table "
+            "compares the 90 days before it with the last 90 days of data.",
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run the pipeline over every loaded batch; writes W/runs/<run id>/."""
@@ -213,7 +221,10 @@ def run(
 
     with _errors():
         ws = Workspace(workspace)
-        params = RunParameters(member_month_rule=member_month_rule.value)
+        params = RunParameters(
+            member_month_rule=member_month_rule.value,
+            opioid_taper_start=opioid_taper_start.date() if opioid_taper_start else None,
+        )
         with _bar("run") as bar:
             result = run_pipeline(
                 ws,
@@ -386,6 +397,7 @@ def demo(
     from payvider.pipeline import RunParameters
     from payvider.reports.html import write_report
     from payvider.synth import generate_population
+    from payvider.synth.config import SynthConfig
 
     with _errors():
         data_dir = directory / "data"
@@ -407,7 +419,8 @@ def demo(
                 ws,
                 engine.value,
                 None,
-                RunParameters(),
+                # the synthetic partnership's tapering program starts on the generator's date
+                RunParameters(opioid_taper_start=SynthConfig().opioid.taper_start),
                 progress=lambda step, i, n: bar(f"run: {step}", 0.6 + 0.3 * i / max(n, 1)),
             )
             bar("writing report", 0.95)

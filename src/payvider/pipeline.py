@@ -33,6 +33,7 @@ from payvider.measures.cost import (
     member_year_cost,
 )
 from payvider.measures.leakage import leakage, leakage_destinations
+from payvider.measures.quality.opioid_taper import opioid_taper
 from payvider.measures.quality.stages import QUALITY_STAGES
 from payvider.measures.trend import cost_trend
 from payvider.measures.utilization import utilization
@@ -61,6 +62,9 @@ class RunParameters(BaseModel):
     truncation_cap: Decimal | None = None
     #: Incurred months of experience that the chain-ladder development factors average over.
     completion_months_of_experience: int = Field(12, ge=1)
+    #: Start of the partnership's opioid tapering program: the ``opioid_taper`` stage compares
+    #: the 90 days before it with the last 90 days of the data (None: no program, empty table).
+    opioid_taper_start: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +277,15 @@ def _quality_stage(name, inputs, description, build) -> Stage:
 
 
 STAGES = STAGES + COST_STAGES + tuple(_quality_stage(*entry) for entry in QUALITY_STAGES)
+STAGES += (
+    Stage(
+        "opioid_taper",
+        ("final_pharmacy_claim", "member_months", "provider"),
+        "Tapering program outcomes of long-term high-dose opioid patients: reduced, "
+        "discontinued, maintained; program (partner prescriber) vs not.",
+        lambda t, p: opioid_taper(t, p.opioid_taper_start),
+    ),
+)
 
 
 def stage_names() -> list[str]:

@@ -137,9 +137,7 @@ def taper_members(
     c = c.inner_join(pr, [c.member_id == pr._pr_m, c.payer == pr._pr_p])
     fdays = c._f_days.fill_null(0)
     reduced = c._f_mme * c._b_days * 100 <= REDUCED_PCT * c._b_mme * fdays
-    outcome = ibis.cases(
-        (fdays == 0, "discontinued"), (reduced, "reduced"), else_="maintained"
-    )
+    outcome = ibis.cases((fdays == 0, "discontinued"), (reduced, "reduced"), else_="maintained")
     c = c.select(
         "member_id",
         "payer",
