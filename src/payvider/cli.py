@@ -761,8 +761,12 @@ def quality(
             _emit_json(rows)
             return
 
-        def pct(v):
-            return "" if v is None else f"{float(v):.1%}"
+        def pct(v, unit=None):
+            if v is None:
+                return ""
+            if unit and unit != "proportion":  # e.g. ED visits per 1,000 member-years
+                return f"{float(v):,.1f}/1,000"
+            return f"{float(v):.1%}"
 
         shown = [
             {
@@ -771,8 +775,9 @@ def quality(
                 "denominator": r["denominator"],
                 "exclusions": r["exclusions"],
                 "numerator": r["numerator"],
-                "rate": pct(r["rate"]),
-                "95% interval": f"{pct(r['ci_lower'])}–{pct(r['ci_upper'])}",
+                "rate": pct(r["rate"], r.get("unit")),
+                "95% interval": f"{pct(r['ci_lower'], r.get('unit'))}–"
+                f"{pct(r['ci_upper'], r.get('unit'))}",
                 "O/E": "" if r.get("oe_ratio") is None else f"{float(r['oe_ratio']):.2f}",
                 "care gaps": r["care_gaps"],
             }

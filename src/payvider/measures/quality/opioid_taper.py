@@ -23,6 +23,7 @@ import datetime as dt
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from payvider.measures.quality.framework import (
     SMALL_CELL,
@@ -198,7 +199,7 @@ def taper_summary(members: ir.Table, program_start: dt.date, data_end: dt.date) 
 
 
 def empty_taper() -> ir.Table:
-    return ibis.memtable({n: [] for n in TAPER_SCHEMA.names}, schema=TAPER_SCHEMA)
+    return ibis.memtable(pa.Table.from_pylist([], schema=TAPER_SCHEMA.to_pyarrow()))
 
 
 def opioid_taper(tables: dict[str, ir.Table], program_start: dt.date | None) -> ir.Table:
