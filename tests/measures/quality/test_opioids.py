@@ -194,3 +194,24 @@ def test_reference_rows_are_validated():
     bad = [dict(read_csv("opioid_benzodiazepine_ndc.csv")[0], ndc="123")]
     with pytest.raises(ReferenceError_, match=r"row 2, field ndc"):
         parse_ndc_reference(tuple(bad), factors, "x.csv")
+
+
+def test_rows_and_summary_identical_on_both_engines(engine, rows):
+    from payvider.measures.quality.framework import summarize
+    from payvider.measures.quality.opioids import SPECS
+
+    out = opioid_rows(
+        engine.from_arrow(table(FILLS, RX_SCHEMA)),
+        engine.from_arrow(table(_members(), MM_SCHEMA)),
+        [P],
+    )
+    got = {(r["measure_id"], r["member_id"]): r for r in engine.to_arrow(out).to_pylist()}
+    assert {k: (r["in_numerator"], r["detail"]) for k, r in got.items()} == {
+        k: (r["in_numerator"], r["detail"]) for k, r in rows.items()
+    }
+    s = engine.to_arrow(summarize(out, SPECS)).to_pylist()
+    total = {r["measure_id"]: r for r in s if r["level"] == "total"}
+    # no evidence passed: K is not excluded; high: A, E, H, J, K, Q; concurrent: M
+    assert total["opioid_high_dosage"]["eligible"] == 12
+    assert total["opioid_high_dosage"]["numerator"] == 6
+    assert total["opioid_benzodiazepine_concurrent"]["numerator"] == 1
