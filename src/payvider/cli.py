@@ -221,6 +221,14 @@ def run(
         typer.Option(help="Cap DuckDB's memory, e.g. 4GB (it spills to disk beyond it)."),
     ] = None,
     quality_composite: CompositeOpt = None,
+    opioid_taper_start: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Start of the opioid tapering program (YYYY-MM-DD): the opioid_taper table "
+            "compares the 90 days before it with the last 90 days of data.",
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run the pipeline over every loaded batch; writes W/runs/<run id>/."""
@@ -234,6 +242,7 @@ def run(
         params = RunParameters(
             member_month_rule=member_month_rule.value,
             quality_composite=load_config(quality_composite),
+            opioid_taper_start=opioid_taper_start.date() if opioid_taper_start else None,
         )
         with _bar("run") as bar:
             result = run_pipeline(
@@ -407,6 +416,7 @@ def demo(
     from payvider.pipeline import RunParameters
     from payvider.reports.html import write_report
     from payvider.synth import generate_population
+    from payvider.synth.config import SynthConfig
 
     with _errors():
         data_dir = directory / "data"
@@ -428,7 +438,8 @@ def demo(
                 ws,
                 engine.value,
                 None,
-                RunParameters(),
+                # the synthetic partnership's tapering program starts on the generator's date
+                RunParameters(opioid_taper_start=SynthConfig().opioid.taper_start),
                 progress=lambda step, i, n: bar(f"run: {step}", 0.6 + 0.3 * i / max(n, 1)),
             )
             bar("settling the seed ACO contract", 0.92)
@@ -1034,8 +1045,12 @@ def quality(
             _emit_json(rows)
             return
 
-        def pct(v):
-            return "" if v is None else f"{float(v):.1%}"
+        def pct(v, unit=None):
+            if v is None:
+                return ""
+            if unit and unit != "proportion":  # e.g. ED visits per 1,000 member-years
+                return f"{float(v):,.1f}/1,000"
+            return f"{float(v):.1%}"
 
         shown = [
             {
@@ -1044,8 +1059,9 @@ def quality(
                 "denominator": r["denominator"],
                 "exclusions": r["exclusions"],
                 "numerator": r["numerator"],
-                "rate": pct(r["rate"]),
-                "95% interval": f"{pct(r['ci_lower'])}–{pct(r['ci_upper'])}",
+                "rate": pct(r["rate"], r.get("unit")),
+                "95% interval": f"{pct(r['ci_lower'], r.get('unit'))}–"
+                f"{pct(r['ci_upper'], r.get('unit'))}",
                 "O/E": "" if r.get("oe_ratio") is None else f"{float(r['oe_ratio']):.2f}",
                 "care gaps": r["care_gaps"],
             }

@@ -36,6 +36,7 @@ from payvider.measures.cost import (
 from payvider.measures.leakage import leakage, leakage_destinations
 from payvider.measures.quality.composite import CompositeConfig
 from payvider.measures.quality.extra_stages import EXTRA_STAGES
+from payvider.measures.quality.opioid_taper import opioid_taper
 from payvider.measures.quality.stages import QUALITY_STAGES, SPECS
 from payvider.measures.trend import cost_trend
 from payvider.measures.utilization import utilization
@@ -68,6 +69,9 @@ class RunParameters(BaseModel):
     worklists: WorklistSettings = WorklistSettings()
     #: Weights and targets of the composite quality score (the shipped default unless given).
     quality_composite: CompositeConfig = Field(default_factory=CompositeConfig.default)
+    #: Start of the partnership's opioid tapering program: the ``opioid_taper`` stage compares
+    #: the 90 days before it with the last 90 days of the data (None: no program, empty table).
+    opioid_taper_start: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -311,7 +315,17 @@ CARE_STAGES: tuple[Stage, ...] = (
 )
 
 STAGES = STAGES + COST_STAGES + tuple(_quality_stage(*entry) for entry in QUALITY_STAGES)
-STAGES = STAGES + tuple(Stage(n, tuple(i), d, b) for n, i, d, b in EXTRA_STAGES) + CARE_STAGES
+STAGES = STAGES + tuple(Stage(n, tuple(i), d, b) for n, i, d, b in EXTRA_STAGES)
+STAGES += (
+    Stage(
+        "opioid_taper",
+        ("final_pharmacy_claim", "member_months", "provider"),
+        "Tapering program outcomes of long-term high-dose opioid patients: reduced, "
+        "discontinued, maintained; program (partner prescriber) vs not.",
+        lambda t, p: opioid_taper(t, p.opioid_taper_start),
+    ),
+)
+STAGES += CARE_STAGES
 
 
 def stage_names() -> list[str]:

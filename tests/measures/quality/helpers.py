@@ -73,3 +73,39 @@ def stay(
 
 def table(rows: list[dict], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+RX_SCHEMA = pa.schema(
+    [
+        ("claim_id", pa.string()),
+        ("member_id", pa.string()),
+        ("payer", pa.string()),
+        ("ndc_code", pa.string()),
+        ("quantity", pa.decimal128(18, 4)),
+        ("days_supply", pa.int64()),
+        ("dispensing_date", pa.date32()),
+        ("prescribing_provider_npi", pa.string()),
+    ]
+)
+#: NDCs of the shipped list: strength x MME factor per unit in the comment.
+OXY_APAP_10 = "00228298311"  # oxycodone 10 mg x 1.5 = 15 MME per tablet
+OXY_IR_5 = "00228287611"  # 7.5 MME per tablet
+MORPHINE_ER_60 = "00172216460"  # 60 MME per tablet
+ALPRAZOLAM = "00009005501"
+
+
+def fill(member, ndc, day, qty, ds, npi="P1"):
+    """One final pharmacy fill."""
+    from decimal import Decimal
+
+    fill.n = getattr(fill, "n", 0) + 1
+    return {
+        "claim_id": f"R{fill.n}",
+        "member_id": member,
+        "payer": PAYER,
+        "ndc_code": ndc,
+        "quantity": Decimal(str(qty)),
+        "days_supply": ds,
+        "dispensing_date": D(day),
+        "prescribing_provider_npi": npi,
+    }

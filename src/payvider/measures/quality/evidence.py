@@ -1,8 +1,9 @@
 """Coded evidence of members from claims and, through the member–patient crosswalk, the EHR.
 
-One long table (member_id, code, event_date, source) that the screening and hybrid measures
+One long table (member_id, code, event_date, source, code_type) that the screening and hybrid measures
 filter by value set: claim lines' HCPCS/CPT, claim ICD-10-PCS procedures and ICD-10-CM
-diagnoses, and EHR procedures and conditions of linked patients. Codes are upper case without dots.
+diagnoses, and EHR procedures and conditions of linked patients. Codes are upper case without dots;
+``code_type`` (``procedure`` or ``diagnosis``) keeps ICD-10-CM prefixes from matching HCPCS codes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ def _norm(code: ir.StringValue) -> ir.StringValue:
 
 
 def coded_evidence(tables: dict[str, ir.Table]) -> ir.Table:
-    """member_id, code, event_date, source ('claims' or 'ehr') from whichever inputs exist."""
+    """member_id, code, event_date, source ('claims' or 'ehr') and code_type from whichever
+    inputs exist."""
     parts = []
     claims = tables.get("final_medical_claim")
     if claims is not None:
@@ -27,6 +29,7 @@ def coded_evidence(tables: dict[str, ir.Table]) -> ir.Table:
                 code=_norm(c.hcpcs_code),
                 event_date=c.claim_line_start_date.fill_null(c.claim_start_date),
                 source=ibis.literal("claims"),
+                code_type=ibis.literal("procedure"),
             )
         )
         heads = claims.group_by("claim_id").aggregate(
@@ -41,6 +44,7 @@ def coded_evidence(tables: dict[str, ir.Table]) -> ir.Table:
                     code=_norm(j.procedure_code),
                     event_date=j.procedure_date.fill_null(j._d),
                     source=ibis.literal("claims"),
+                    code_type=ibis.literal("procedure"),
                 )
             )
         dx = tables.get("medical_claim_diagnosis")
@@ -52,6 +56,7 @@ def coded_evidence(tables: dict[str, ir.Table]) -> ir.Table:
                     code=_norm(j.diagnosis_code),
                     event_date=j._d,
                     source=ibis.literal("claims"),
+                    code_type=ibis.literal("diagnosis"),
                 )
             )
     xw = tables.get("member_patient_crosswalk")
@@ -72,6 +77,7 @@ def coded_evidence(tables: dict[str, ir.Table]) -> ir.Table:
                     code=_norm(j.source_code),
                     event_date=j._d,
                     source=ibis.literal("ehr"),
+                    code_type=ibis.literal("diagnosis" if name == "condition" else "procedure"),
                 )
             )
     if not parts:

@@ -44,6 +44,8 @@ MEMBER_SCHEMA = ibis.schema(
         "detail": "string",
         "organization_id": "string",
         "clinician_npi": "string",
+        "events": "int64",
+        "exposure_months": "int64",
     }
 )
 
@@ -79,6 +81,14 @@ class MeasureSpec:
     #: Whether members in the denominator form a care-gap list (False for outcome measures).
     care_gaps: bool = True
     sources: tuple[str, ...] = field(default_factory=tuple)
+    #: ``proportion``: numerator rows over eligible rows (Wilson interval). ``per_1000``: a
+    #: utilization rate, the rows' ``events`` per 1,000 member-years of ``exposure_months``
+    #: (Poisson interval, Byar's approximation).
+    kind: str = "proportion"
+
+
+KINDS = ("proportion", "per_1000")
+UNITS = {"proportion": "proportion", "per_1000": "per 1,000 member-years"}
 
 
 @cache
@@ -260,8 +270,21 @@ SUMMARY_SCHEMA = ibis.schema(
         "oe_ratio": "float64",
         "care_gaps": "int64",
         "small_cell": "boolean",
+        "unit": "string",
+        "member_months": "int64",
     }
 )
+
+
+def byar(events: ir.IntegerValue, z: float = Z95):
+    """Byar's approximation of the exact Poisson 95% interval (lower, upper) of an event count."""
+    x = ibis.greatest(events, 1).cast("float64")  # no division by zero on either engine
+    x1 = events.cast("float64") + 1
+    lower = ibis.ifelse(
+        events > 0, x * (1 - 1 / (9 * x) - z / (3 * x.sqrt())) ** 3, ibis.literal(0.0)
+    )
+    upper = x1 * (1 - 1 / (9 * x1) + z / (3 * x1.sqrt())) ** 3
+    return lower, upper
 
 
 def _gap(rows: ir.Table, specs: tuple[MeasureSpec, ...]) -> ir.BooleanValue:
@@ -276,7 +299,11 @@ def _summarise(
     rows: ir.Table, keys: list[str], level: str, specs: tuple[MeasureSpec, ...]
 ) -> ir.Table:
     eligible = rows.in_denominator & ~rows.excluded
-    hit = eligible & rows.in_numerator
+    per_1000 = rows.measure_id.isin(tuple(s.id for s in specs if s.kind == "per_1000") or ("",))
+    hit = ibis.ifelse(
+        per_1000, rows.events.fill_null(0), (eligible & rows.in_numerator).cast("int64")
+    )
+    hit = ibis.ifelse(eligible, hit, 0)
     gap = eligible & _gap(rows, specs)
     base = ["measure_id", "period", "period_start", "period_end"]
     g = rows.group_by(base + keys).aggregate(
@@ -287,8 +314,20 @@ def _summarise(
         numerator=hit.cast("int64").sum(),
         expected=ibis.ifelse(eligible, rows.expected, ibis.null().cast("float64")).sum(),
         care_gaps=gap.cast("int64").sum(),
+        member_months=ibis.ifelse(eligible, rows.exposure_months, 0).sum().cast("int64"),
+        _per_1000=per_1000.any(),
     )
     rate, lower, upper = wilson(g.numerator, g.eligible)
+    # utilization measures: events per 1,000 member-years, Poisson interval of the count
+    years = ibis.greatest(g.member_months, 1).cast("float64") / 12000.0
+    u_ok = g._per_1000 & (g.member_months > 0)
+    p_lo, p_hi = byar(g.numerator)
+    null = ibis.null().cast("float64")
+    rate = ibis.ifelse(
+        g._per_1000, ibis.ifelse(u_ok, g.numerator.cast("float64") / years, null), rate
+    )
+    lower = ibis.ifelse(g._per_1000, ibis.ifelse(u_ok, p_lo / years, null), lower)
+    upper = ibis.ifelse(g._per_1000, ibis.ifelse(u_ok, p_hi / years, null), upper)
     expected = g.expected.round(6)
     exp_rate = ibis.ifelse(g.eligible > 0, expected / g.eligible.cast("float64"), None)
     oe = ibis.ifelse(expected > 0, rate / exp_rate, ibis.null().cast("float64"))
@@ -303,6 +342,8 @@ def _summarise(
         expected_rate=exp_rate.round(6),
         oe_ratio=oe.round(6),
         small_cell=g.eligible < SMALL_CELL,
+        unit=ibis.ifelse(g._per_1000, UNITS["per_1000"], UNITS["proportion"]),
+        member_months=ibis.ifelse(g._per_1000, g.member_months, ibis.null().cast("int64")),
     )
     return g.select(**{n: g[n].cast(t) for n, t in SUMMARY_SCHEMA.items()})
 

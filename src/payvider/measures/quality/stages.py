@@ -10,7 +10,10 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from payvider.marts.encounters import inpatient_claims
+from payvider.measures.quality.ed_visits import ED_VISITS, ed_rows
 from payvider.measures.quality.evidence import coded_evidence, linked_observations
+from payvider.measures.quality.exclusions import apply_shared_exclusions
 from payvider.measures.quality.extra_stages import (
     EXTRA_MEMBER_INPUTS,
     EXTRA_SPECS,
@@ -19,12 +22,15 @@ from payvider.measures.quality.extra_stages import (
 from payvider.measures.quality.followup import SPEC_7, SPEC_30, followup_rows, visits
 from payvider.measures.quality.framework import MeasureSpec, Period, care_gaps, summarize
 from payvider.measures.quality.hybrid import BP, HBA1C, hybrid_rows
+from payvider.measures.quality.opioids import SPECS as OPIOID_SPECS
+from payvider.measures.quality.opioids import opioid_rows
 from payvider.measures.quality.readmission import SPEC as READMISSION
-from payvider.measures.quality.readmission import readmission_rows
+from payvider.measures.quality.readmission import readmission_rows, stay_principal_diagnoses
 from payvider.measures.quality.screening import BREAST, COLORECTAL, screening_rows
 
 SPECS: tuple[MeasureSpec, ...] = (READMISSION, SPEC_7, SPEC_30, BREAST, COLORECTAL, HBA1C, BP)
 SPECS += EXTRA_SPECS
+SPECS += (*OPIOID_SPECS, ED_VISITS)
 
 
 def measurement_periods(member_months: ir.Table) -> list[Period]:
@@ -41,7 +47,16 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
     parts = []
     stays = tables.get("inpatient_stays")
     if stays is not None:
-        parts.append(readmission_rows(stays, mm, periods, tables.get("risk_score"), attribution))
+        parts.append(
+            readmission_rows(
+                stays,
+                mm,
+                periods,
+                tables.get("risk_score"),
+                attribution,
+                principal_dx=_principal_dx(tables),
+            )
+        )
         parts.append(
             followup_rows(
                 stays,
@@ -61,7 +76,24 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
         obs = linked_observations(tables["observation"], tables["member_patient_crosswalk"])
         parts.append(hybrid_rows(ev, obs, mm, periods, attribution))
     parts.extend(extra_member_rows(tables, ev, periods, attribution))
-    return ibis.union(*parts)
+    if tables.get("final_pharmacy_claim") is not None:
+        parts.append(opioid_rows(tables["final_pharmacy_claim"], mm, periods, ev, attribution))
+    if tables.get("claims_enriched") is not None:
+        parts.append(ed_rows(tables["claims_enriched"], mm, periods, attribution))
+    rows = ibis.union(*parts)
+    return apply_shared_exclusions(rows, tables.get("claims_enriched"), ev, mm, periods)
+
+
+def _principal_dx(tables: dict[str, ir.Table]) -> ir.Table | None:
+    """Principal diagnoses of the inpatient stays (planned readmissions by diagnosis)."""
+    need = ("inpatient_stays", "claims_enriched", "final_medical_claim", "medical_claim_diagnosis")
+    if any(tables.get(n) is None for n in need):
+        return None
+    return stay_principal_diagnoses(
+        tables["inpatient_stays"],
+        inpatient_claims(tables["claims_enriched"], tables["final_medical_claim"]),
+        tables["medical_claim_diagnosis"],
+    )
 
 
 def quality_summary(tables: dict[str, ir.Table]) -> ir.Table:
@@ -92,6 +124,7 @@ QUALITY_STAGES = (
             "encounter",
             "observation",
             *EXTRA_MEMBER_INPUTS,
+            "final_pharmacy_claim",
         ),
         "Member-level rows of every quality measure: denominator, exclusion, numerator, "
         "attributed organization.",
