@@ -58,6 +58,38 @@ def _attribution_summary(a: ir.Table) -> ir.Table:
     ).aggregate(members=a.member_id.nunique())
 
 
+def _attribution_rules(a: ir.Table) -> ir.Table:
+    from payvider.marts.membership import attribution_summary
+
+    return attribution_summary(a)
+
+
+_CATEGORIES = ("inpatient", "outpatient", "professional", "ancillary", "pharmacy")
+
+
+def _cost_summary(c: ir.Table) -> ir.Table:
+    """Members, member months, allowed dollars and PMPM (total and by service category) per
+    year, product line and partner attribution, from the member-year table."""
+    partner = c.partner_flag.fill_null(False)
+    g = c.mutate(partner_flag=partner).group_by(["year", "product_line", "partner_flag"])
+    agg = g.aggregate(
+        members=c.member_id.nunique(),
+        member_months=c.member_months.sum(),
+        allowed_amount=c.allowed_amount.sum(),
+        paid_amount=c.paid_amount.sum(),
+        **{f"{k}_allowed_amount": c[f"{k}_allowed_amount"].sum() for k in _CATEGORIES},
+    )
+    mm = agg.member_months.cast("float64")
+    return agg.mutate(
+        allowed_pmpm=(agg.allowed_amount.cast("float64") / mm).round(2),
+        paid_pmpm=(agg.paid_amount.cast("float64") / mm).round(2),
+        **{
+            f"{k}_pmpm": (agg[f"{k}_allowed_amount"].cast("float64") / mm).round(2)
+            for k in _CATEGORIES
+        },
+    )
+
+
 def _quality_summary(q: ir.Table) -> ir.Table:
     # Clinician cells add up within their organization; organization cells within the total.
     return q.mutate(
@@ -110,6 +142,18 @@ DATASETS: dict[str, Dataset] = {
             ),
             margins=(("period", "product_line"), ("period", "organization_id")),
             build=_attribution_summary,
+        ),
+        Dataset(
+            "attribution_rules",
+            "attribution",
+            "Members by performance year and deciding rule, and how many went to the partner.",
+            member_level=False,
+            order_by=("period", "rule"),
+            period=("period", "year"),
+            count_column="members",
+            dimensions=("period", "rule"),
+            margins=(("period",),),
+            build=_attribution_rules,
         ),
         Dataset(
             "attribution_churn",
@@ -168,6 +212,20 @@ DATASETS: dict[str, Dataset] = {
             filters={"scope": "scope"},
             count_column="members",
             dimensions=("scope", "year"),
+        ),
+        Dataset(
+            "cost_summary",
+            "member_year_cost",
+            "Members, allowed dollars and PMPM (total and by service category) by year, product "
+            "line and partner attribution.",
+            member_level=False,
+            order_by=("year", "product_line", "partner_flag"),
+            period=("year", "year"),
+            filters={"product_line": "product_line", "partner": "partner_flag"},
+            count_column="members",
+            dimensions=("year", "product_line", "partner_flag"),
+            margins=(("year", "product_line"), ("year", "partner_flag")),
+            build=_cost_summary,
         ),
         Dataset(
             "member_year_cost",
