@@ -86,7 +86,11 @@ def partner_share(rows: Rows) -> dict:
             name="partner share",
         )
     )
-    return _fig(fig, "Members attributed to the partner system", yaxis_title="% of members")
+    return _fig(
+        fig,
+        "Members attributed to the partner system",
+        yaxis={"title": {"text": "% of members"}, "rangemode": "tozero"},
+    )
 
 
 def category_bars(rows: Rows, categories: tuple[str, ...]) -> dict:

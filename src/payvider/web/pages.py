@@ -44,7 +44,9 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
 _CATEGORIES = ("inpatient", "outpatient", "professional", "ancillary", "pharmacy")
 
 
-def fmt(v: Any) -> str:
+def fmt(v: Any, column: str = "") -> str:
+    if column in ("year", "period", "performance_year") and v is not None:
+        return str(v)
     if v is None:
         return "—"
     if isinstance(v, bool):
@@ -71,7 +73,7 @@ def _table(tid: str, title: str, rows: list[dict], columns: list[str], note: str
         "id": tid,
         "title": title,
         "columns": columns,
-        "rows": [{c: fmt(r.get(c)) for c in columns} for r in rows],
+        "rows": [{c: fmt(r.get(c), c) for c in columns} for r in rows],
         "note": note,
     }
 
@@ -326,7 +328,7 @@ def add_dashboard(app: FastAPI) -> None:
             "kpis": [
                 ("Net settlement", money(net)),
                 ("Direction", str(s.get("direction", "—")).replace("_", " ")),
-                ("Performance year", fmt(s.get("performance_year"))),
+                ("Performance year", fmt(s.get("performance_year"), "performance_year")),
             ],
             "charts": [{"id": "chart-waterfall", "fig": charts.waterfall(waterfall(s), net)}],
             "tables": tables,
