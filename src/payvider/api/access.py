@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from payvider.api.audit import AuditLog
 from payvider.api.datasets import DATASETS, Dataset
@@ -160,7 +162,18 @@ def dataset_expr(
         else:
             column = ds.filters[param]
             t = t.filter(t[column] == _typed(t, column, param, value))
-    return t.order_by([t[c].asc(nulls_first=True) for c in ds.order_by])
+    return t
+
+
+def _scope_key(user: User, ds: Dataset) -> tuple:
+    """What decides the rows a user sees of ``ds``: users with equal keys see the same rows."""
+    if ds.member_level:
+        return (user.role, user.payer, user.organization_id)
+    return ("suppressed",) if suppresses(user) else ("all",)
+
+
+def _order_sql(ds: Dataset) -> str:
+    return ", ".join(f'"{c}" ASC NULLS FIRST' for c in ds.order_by)
 
 
 def query_dataset(
@@ -184,10 +197,25 @@ def query_dataset(
         run_id = store.run_id(run)
     except NotFound as exc:
         raise ApiError(404, str(exc)) from None
-    expr = dataset_expr(store, user, ds, run_id, filters)
-    total = int(expr.count().to_pyarrow().as_py())
-    page = expr.limit(limit, offset=offset) if limit is not None else expr[offset:]
-    data = page.to_pyarrow()
+    key = (run_id, ds.name, _scope_key(user, ds), tuple(sorted(filters.items())))
+    # The Ibis expression is compiled once per run, dataset, row scope and filters; pages and
+    # counts are SQL around it, and small pages are remembered (runs never change).
+    sql = store.cached(
+        ("sql", *key),
+        lambda: ibis.to_sql(dataset_expr(store, user, ds, run_id, filters), dialect="duckdb"),
+    )
+
+    def fetch() -> tuple[int, pa.Table]:
+        total = store.sql(f"SELECT count(*) AS n FROM ({sql})")["n"][0].as_py()
+        page = f"SELECT * FROM ({sql}) ORDER BY {_order_sql(ds)}"
+        if limit is not None:
+            page += f" LIMIT {int(limit)}"
+        return int(total), store.sql(page + f" OFFSET {int(offset)}")
+
+    if limit is not None and limit <= 1000:
+        total, data = store.cached(("page", *key, limit, offset), fetch)
+    else:
+        total, data = fetch()
     rows = data.to_pylist()
     if ds.member_level:
         audit.record(user.name, user.role, endpoint, filters, len(rows), ds.name, run_id)
@@ -210,7 +238,9 @@ def aggregate_rows(
     ds = get_dataset(name)
     if ds.member_level:
         raise ValueError(f"{name} is member-level; use query_dataset")
-    return dataset_expr(store, user, ds, run_id, filters).to_pyarrow().to_pylist()
+    return query_dataset(
+        store, AuditLog(store.workspace.root), user, name, filters, None, 0, run_id
+    ).rows
 
 
 def visible_count(value: int | None, user: User) -> int | None:

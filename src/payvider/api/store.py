@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from payvider.engine.workspace import Workspace
 
@@ -30,6 +34,27 @@ class RunStore:
         self._lock = threading.Lock()
         self._views: set[str] = set()
         self._local = threading.local()
+        self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def cached(self, key: Hashable, compute: Callable[[], Any], size: int = 2048) -> Any:
+        """``compute()``, remembered under ``key`` (least recently used dropped first). Runs are
+        immutable once written, so compiled queries and results of a run never go stale."""
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = compute()
+        with self._cache_lock:
+            self._cache[key] = value
+            while len(self._cache) > size:
+                self._cache.popitem(last=False)
+        return value
+
+    def sql(self, query: str) -> pa.Table:
+        """Run compiled SQL on this thread's cursor."""
+        self._backend()
+        return self._local.cursor.execute(query).fetch_arrow_table()
 
     def run_id(self, run: str | None = None) -> str:
         """``run`` if it is a completed run of the workspace, else the newest run."""
@@ -51,7 +76,8 @@ class RunStore:
     def _backend(self) -> ibis.BaseBackend:
         backend = getattr(self._local, "backend", None)
         if backend is None:
-            backend = ibis.duckdb.from_connection(self._con.cursor())
+            self._local.cursor = self._con.cursor()
+            backend = ibis.duckdb.from_connection(self._local.cursor)
             self._local.backend = backend
         return backend
 

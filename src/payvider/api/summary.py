@@ -34,6 +34,16 @@ def _latest_month(store: RunStore, run_id: str) -> dict[str, Any]:
 
 def overview(store: RunStore, user: User, run_id: str) -> dict[str, Any]:
     """Headline figures of run ``run_id``; small counts are withheld from suppressed roles."""
+    settled = tuple(
+        (s, settlement_path(store.workspace.root, s).stat().st_mtime_ns)  # type: ignore[union-attr]
+        for s in settlement_ids(store.workspace.root)
+    )
+    return store.cached(
+        ("overview", run_id, suppresses(user), settled), lambda: _overview(store, user, run_id)
+    )
+
+
+def _overview(store: RunStore, user: User, run_id: str) -> dict[str, Any]:
     latest = _latest_month(store, run_id)
     members = latest.get("members")
     shown = visible_count(members, user)
