@@ -154,8 +154,11 @@ def dataset_expr(
         t = ds.build(t)
     if ds.member_level:
         t = scope_rows(t, user, f"dataset {ds.name}")
-    elif suppresses(user) and ds.count_column:
-        t = suppress_small_cells(t, ds.count_column, ds.dimensions, ds.margins)
+    else:
+        hide = suppresses(user) and ds.count_column is not None
+        if hide:
+            t = suppress_small_cells(t, ds.count_column, ds.dimensions, ds.margins)  # type: ignore[arg-type]
+        t = store.materialize(f"{run_id}_{ds.name}_{'suppressed' if hide else 'all'}", t)
     for param, value in filters.items():
         if param == "period":
             t = _period_filter(t, ds, value)

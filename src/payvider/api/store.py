@@ -99,5 +99,17 @@ class RunStore:
                     self._views.add(view)
         return self._backend().table(view)
 
+    def materialize(self, key: str, expr: ir.Table) -> ir.Table:
+        """``expr`` computed once into a table named after ``key`` that every cursor sees (for
+        aggregates with suppression: the windows run once per run, not once per request)."""
+        name = "m_" + re.sub(r"[^A-Za-z0-9_]", "_", key)
+        if name not in self._views:
+            with self._lock:
+                if name not in self._views:
+                    sql = ibis.to_sql(expr, dialect="duckdb")
+                    self._con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {sql}')
+                    self._views.add(name)
+        return self._backend().table(name)
+
     def close(self) -> None:
         self._con.close()
