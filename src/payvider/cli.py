@@ -79,6 +79,7 @@ def _emit_json(data: Any) -> None:
 @contextmanager
 def _errors() -> Iterator[None]:
     """Map failures to the documented exit codes with a one-line message (no stack trace)."""
+    from payvider.api.users import UserError
     from payvider.contracts.claims import ClaimsModeError
     from payvider.engine.backends import EngineUnavailable
     from payvider.engine.workspace import WorkspaceError
@@ -97,6 +98,7 @@ def _errors() -> Iterator[None]:
         ScopeError,
         ClaimsModeError,
         CompositeError,
+        UserError,
         typer.BadParameter,
     ) as exc:
         err.print(f"[bold red]error[/]: {exc}", highlight=False)
@@ -407,6 +409,14 @@ def demo(
     members: Annotated[int, typer.Option(help="Members to generate.", min=100)] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     engine: Annotated[EngineChoice, typer.Option(help="Execution engine.")] = EngineChoice.duckdb,
+    serve_: Annotated[
+        bool,
+        typer.Option(
+            "--serve", help="Then serve the API and dashboard, with a demo user for each role."
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option(help="With --serve: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --serve: port.")] = 8000,
     json_: JsonOpt = False,
 ) -> None:
     """Generate a population, load it, run the whole pipeline and write the report."""
@@ -460,45 +470,198 @@ def demo(
         }
         if json_:
             _emit_json(payload)
-            return
-        _print_load_report(report)
-        table = RichTable(title=f"Run {result.run_id}", title_justify="left")
-        table.add_column("table")
-        table.add_column("rows", justify="right")
-        for name, info in result.manifest["outputs"].items():
-            table.add_row(name, f"{info['rows']:,}")
-        out.print(table)
-        if trend:
-            shown = [_fmt_cost_row(r) for r in trend]
-            _print_rows(
-                "Partner-attributed members: cost of care against the market", shown, list(shown[0])
-            )
-        if payload["worklists"]:
-            _print_rows(
-                "Care-management worklists (payvider worklist)",
-                payload["worklists"],
-                ["worklist", "members"],
-            )
-        if settlement:
-            s = settlement["settlements"][0]
-            out.print(
-                f"Settlement under {settlement['contract']['name']}, performance year "
-                f"{s['performance_year']} (quality score {settlement['quality_score']}, "
-                f"{settlement['quality_score_source']}): net [bold]{_usd(s['net_amount'])}[/] "
-                f"({s['direction']}); kept as {settlement['settlement_id']}",
+        else:
+            _print_demo(report, result, trend, report_path, payload)
+        if serve_:
+            _serve_demo(ws, host, port)
+
+
+def _print_demo(report, result, trend: list[dict], report_path: Path, payload: dict) -> None:
+    _print_load_report(report)
+    table = RichTable(title=f"Run {result.run_id}", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, info in result.manifest["outputs"].items():
+        table.add_row(name, f"{info['rows']:,}")
+    out.print(table)
+    if trend:
+        shown = [_fmt_cost_row(r) for r in trend]
+        _print_rows(
+            "Partner-attributed members: cost of care against the market", shown, list(shown[0])
+        )
+    settlement, composite = payload["settlement"], payload["quality_composite"]
+    if payload["worklists"]:
+        _print_rows(
+            "Care-management worklists (payvider worklist)",
+            payload["worklists"],
+            ["worklist", "members"],
+        )
+    if settlement:
+        s = settlement["settlements"][0]
+        out.print(
+            f"Settlement under {settlement['contract']['name']}, performance year "
+            f"{s['performance_year']} (quality score {settlement['quality_score']}, "
+            f"{settlement['quality_score_source']}): net [bold]{_usd(s['net_amount'])}[/] "
+            f"({s['direction']}); kept as {settlement['settlement_id']}",
+            highlight=False,
+        )
+    if composite:
+        shown = [
+            {
+                "period": str(r["period"]),
+                "score": "" if r["score"] is None else str(r["score"]),
+                "measures scored": f"{r['measures_scored']} of {r['measures_configured']}",
+            }
+            for r in composite
+        ]
+        _print_rows("Composite quality score (0-100), all members", shown, list(shown[0]))
+    out.print(f"Report: [bold]{report_path}[/]", highlight=False)
+
+
+def _serve_demo(ws, host: str, port: int) -> None:
+    """Create (or re-issue) one demo user per role, print their tokens and serve."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from payvider.api.users import UserStore
+
+    store = UserStore(ws.root)
+    existing = store.load()
+    attribution = pq.read_table(
+        ws.latest_run() / "attribution.parquet",
+        columns=["payer", "organization_id", "partner_flag"],
+    )
+    partner = attribution.filter(pc.fill_null(attribution["partner_flag"], False))
+    org = partner["organization_id"][0].as_py() if partner.num_rows else None
+    payer = attribution["payer"][0].as_py() if attribution.num_rows else None
+    demo_users = [
+        ("demo-admin", "jv_admin", None, None),
+        ("demo-payer", "payer_analyst", None, payer),
+        ("demo-provider", "provider_analyst", org, None),
+        ("demo-viewer", "viewer", None, None),
+    ]
+    for name, role, organization, payer_name in demo_users:
+        if name in existing:
+            token = store.rotate(name)
+        else:
+            _, token = store.add(name, role, organization, payer_name)
+        err.print(f"{role:<17} {name:<14} token {token}", highlight=False)
+    _serve(ws, host, port)
+
+
+def _serve(ws, host: str, port: int) -> None:
+    import uvicorn
+
+    from payvider.api.app import create_app
+
+    err.print(
+        f"serving {ws.root} on http://{host}:{port}/ (API docs at /api/docs)", highlight=False
+    )
+    uvicorn.run(create_app(ws), host=host, port=port, access_log=False, log_level="warning")
+
+
+@app.command()
+def serve(
+    workspace: WorkspaceOpt,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the REST API (/api, OpenAPI at /api/docs) and the dashboard over a workspace."""
+    from payvider.api.users import UserStore
+    from payvider.engine.workspace import Workspace
+
+    with _errors():
+        ws = Workspace(workspace)
+        if not UserStore(ws.root).load():
+            err.print(
+                "no users yet: add one with `payvider users add NAME --role jv_admin --workspace W`",
                 highlight=False,
             )
-        if composite:
-            shown = [
-                {
-                    "period": str(r["period"]),
-                    "score": "" if r["score"] is None else str(r["score"]),
-                    "measures scored": f"{r['measures_scored']} of {r['measures_configured']}",
-                }
-                for r in composite
-            ]
-            _print_rows("Composite quality score (0-100), all members", shown, list(shown[0]))
-        out.print(f"Report: [bold]{report_path}[/]", highlight=False)
+        _serve(ws, host, port)
+
+
+users_app = typer.Typer(
+    help="Users of the API and dashboard, and their tokens.", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
+
+
+class RoleChoice(StrEnum):
+    jv_admin = "jv_admin"
+    payer_analyst = "payer_analyst"
+    provider_analyst = "provider_analyst"
+    viewer = "viewer"
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    workspace: WorkspaceOpt,
+    role: Annotated[RoleChoice, typer.Option(help="Role.")],
+    organization: Annotated[
+        str | None, typer.Option(help="provider_analyst: the organization_id (TIN).")
+    ] = None,
+    payer: Annotated[str | None, typer.Option(help="payer_analyst: the payer.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Add a user and print its token (shown once; only its hash is stored)."""
+    from payvider.api.users import UserStore
+    from payvider.engine.workspace import Workspace
+
+    with _errors():
+        user, token = UserStore(Workspace(workspace).root).add(
+            name, role.value, organization, payer
+        )
+        if json_:
+            _emit_json({**user.public(), "token": token})
+            return
+        err.print(f"added {user.name} ({user.role}); token (shown once):", highlight=False)
+        sys.stdout.write(token + "\n")
+
+
+@users_app.command("list")
+def users_list(workspace: WorkspaceOpt, json_: JsonOpt = False) -> None:
+    """List users and roles (never tokens)."""
+    from payvider.api.users import UserStore
+    from payvider.engine.workspace import Workspace
+
+    with _errors():
+        rows = [u.public() for u in UserStore(Workspace(workspace).root).load().values()]
+        if json_:
+            _emit_json(rows)
+            return
+        _print_rows(
+            "Users",
+            rows,
+            ["name", "role", "organization_id", "payer", "created_at", "token_issued_at"],
+        )
+
+
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help="User name.")], workspace: WorkspaceOpt
+) -> None:
+    """Remove a user; its token stops working at once."""
+    from payvider.api.users import UserStore
+    from payvider.engine.workspace import Workspace
+
+    with _errors():
+        UserStore(Workspace(workspace).root).remove(name)
+        err.print(f"removed {name}", highlight=False)
+
+
+@users_app.command("token")
+def users_token(
+    name: Annotated[str, typer.Argument(help="User name.")], workspace: WorkspaceOpt
+) -> None:
+    """Issue a new token for a user (the old one stops working) and print it."""
+    from payvider.api.users import UserStore
+    from payvider.engine.workspace import Workspace
+
+    with _errors():
+        token = UserStore(Workspace(workspace).root).rotate(name)
+        err.print(f"new token for {name} (shown once):", highlight=False)
+        sys.stdout.write(token + "\n")
 
 
 def _worklist_counts(run_dir: Path) -> list[dict]:
@@ -1347,3 +1510,7 @@ def version() -> None:
 
 def main() -> None:  # pragma: no cover
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

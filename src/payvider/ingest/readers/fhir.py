@@ -77,7 +77,7 @@ DATA_SOURCE = "fhir"
 #: Rows gathered per table before they are written out as one Arrow record batch.
 CHUNK_ROWS = 20_000
 #: DuckDB's memory cap while references are resolved (beyond it, joins spill to disk).
-RESOLVE_MEMORY = "512MB"
+RESOLVE_MEMORY = "256MB"
 
 # --- code systems ------------------------------------------------------------------------------
 
@@ -1031,7 +1031,8 @@ class _Reader:
             str(self.spill / "resolve.duckdb"),
             config={
                 "memory_limit": RESOLVE_MEMORY,
-                "threads": 2,
+                # One thread: sorting into source order then pins few blocks at a time.
+                "threads": 1,
                 "temp_directory": str(self.spill / "duckdb-tmp"),
                 "preserve_insertion_order": False,
             },
