@@ -131,22 +131,31 @@ def make_workspace(root: Path) -> tuple[Path, dict[str, str]]:
     (run / "manifest.json").write_text(json.dumps({"run_id": run.name, "outputs": {}}))
     s = root / "settlements" / "acme-2024"
     s.mkdir(parents=True)
+    # As `payvider settle --workspace` keeps a settlement: a record with one entity.
     (s / "settlement.json").write_text(
         json.dumps(
             {
-                "id": "acme-2024",
-                "performance_year": 2024,
-                "net_amount": "1500.00",
-                "direction": "payer_pays_provider",
-                "line_items": [
-                    {"name": "gross_savings", "amount": "3000.00", "counts": True},
-                    {"name": "shared_rate", "amount": "0.50", "unit": "rate"},
-                    {"name": "payer_share", "amount": "-1500.00", "counts": True},
+                "settlement_id": "acme-2024",
+                "mode": "claims",
+                "contract": {"name": "seed:aco-metro-trend", "sha256": "0" * 64},
+                "run": {"run_id": run.name},
+                "settlements": [
+                    {
+                        "id": "all",
+                        "performance_year": 2024,
+                        "net_amount": "1500.00",
+                        "direction": "payer_pays_provider",
+                        "line_items": [
+                            {"name": "gross_savings", "amount": "3000.00", "counts": True},
+                            {"name": "shared_rate", "amount": "0.50", "unit": "rate"},
+                            {"name": "payer_share", "amount": "-1500.00", "counts": True},
+                        ],
+                    }
                 ],
             }
         )
     )
-    pq.write_table(_drilldown(), s / "drilldown.parquet")
+    pq.write_table(_drilldown(), s / "drilldown_members.parquet")
     store = UserStore(root)
     tokens = {}
     for name, (role, org, payer) in ROLES.items():

@@ -200,7 +200,7 @@ def test_settlements_list_and_one(client):
     assert listing["total"] == 1
     assert listing["rows"][0] == {
         "id": "acme-2024",
-        "contract": None,
+        "contract": "seed:aco-metro-trend",
         "performance_year": 2024,
         "track": None,
         "net_amount": "1500.00",

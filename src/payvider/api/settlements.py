@@ -1,10 +1,12 @@
 """Settlements stored in the workspace: ``W/settlements/<id>/settlement.json``.
 
-The JSON is the settlement's reconciliation report: ``id``, ``performance_year``, ``net_amount``
-(exact, as text), ``direction`` and ``line_items`` (``name``, ``amount``, ``formula``, ``counts``:
-whether the line adds up to the net). A flat settlement (line items as ``name: amount`` keys, as
-``Settlement.as_dict`` writes) is read too. A Parquet file next to it (``drilldown.parquet``) is
-the member-level drill-down: every dollar back to members.
+``payvider settle --workspace`` keeps each settlement as a record: ``settlement_id``, the
+``contract`` (name, file, SHA-256), the ``run`` it was computed from, the ``figures`` and one
+entry per entity under ``settlements`` (``id``, ``performance_year``, ``net_amount`` exact as
+text, ``direction`` and ``line_items``: ``name``, ``amount``, ``formula``, ``counts``). The API
+shows the first entity's line items (claims mode settles one entity) and lists all entities. A
+single flat settlement (line items at the top level) is read too. ``drilldown_members.parquet``
+next to it is the member-level drill-down: every dollar back to members.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-DRILLDOWN = "drilldown.parquet"
+DRILLDOWN = "drilldown_members.parquet"
 _FLAT_KEYS = {"id", "performance_year", "track", "net_amount", "direction", "contract"}
 
 
@@ -67,9 +69,31 @@ def line_items(data: dict) -> list[dict]:
     ]
 
 
+def _from_record(record: dict) -> dict:
+    """A kept settlement record as one settlement: its first entity, with the record's context."""
+    entities = record.get("settlements") or [{}]
+    first = dict(entities[0])
+    contract = record.get("contract")
+    return {
+        **first,
+        "id": record.get("settlement_id"),
+        "entity": first.get("id"),
+        "contract": contract.get("name") if isinstance(contract, dict) else contract,
+        "mode": record.get("mode"),
+        "run_id": (record.get("run") or {}).get("run_id"),
+        "created_at": record.get("created_at"),
+        "entities": [
+            {k: e.get(k) for k in ("id", "performance_year", "net_amount", "direction")}
+            for e in entities
+        ],
+    }
+
+
 def load_settlement(path: Path) -> dict:
     data = json.loads((path / "settlement.json").read_text())
-    data.setdefault("id", path.name)
+    if "settlements" in data:
+        data = _from_record(data)
+    data["id"] = data.get("id") or path.name
     data["line_items"] = line_items(data)
     data["has_drilldown"] = (path / DRILLDOWN).exists()
     return data

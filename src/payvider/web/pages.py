@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from payvider.api.access import ApiError, aggregate_rows, query_dataset, suppresses
 from payvider.api.settlements import (
+    DRILLDOWN,
     load_settlement,
     settlement_ids,
     settlement_path,
@@ -307,7 +308,7 @@ def add_dashboard(app: FastAPI) -> None:
             if user.member_level:
                 from payvider.api.access import scope_rows
 
-                t = store.parquet(path / "drilldown.parquet", f"settlement_{chosen}")
+                t = store.parquet(path / DRILLDOWN, f"settlement_{chosen}")
                 t = scope_rows(t, user, "the settlement drill-down")
                 rows = t.limit(MEMBER_ROWS).to_pyarrow().to_pylist()
                 services.audit.record(
