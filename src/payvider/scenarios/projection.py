@@ -153,11 +153,13 @@ def figures(
     months0 = base.member_months if member_months is None else member_months
     months = months0 * d.size
     actual = spend * d.cost_factor * d.size
-    pmpm0 = base.pmpm
     kw: dict = {}
     method = terms.benchmark
     if isinstance(method, StatedBenchmark) and d.contract_year not in method.amounts:
-        kw["benchmark_expenditure"] = pmpm0 * d.benchmark_factor * months
+        # multiply before dividing, so the benchmark is exact whenever it can be
+        kw["benchmark_expenditure"] = (
+            base.expenditure * d.benchmark_factor * months / base.member_months
+        )
     elif isinstance(method, MarketBenchmark):
         if base.market_pmpm is None:
             raise ValueError("the contract's market benchmark needs the run's market_benchmark")
@@ -169,7 +171,12 @@ def figures(
         kw["baseline_expenditures"] = [base.pmpm_by_year[y] * months for y in method.baseline_years]
     payment = terms.payment_for(a.track if terms.tracks else None)
     if getattr(payment, "model", None) == "integrated_margin":
-        premium = pmpm0 / a.medical_loss_ratio * d.benchmark_factor * months
+        premium = (
+            base.expenditure
+            * d.benchmark_factor
+            * months
+            / (base.member_months * a.medical_loss_ratio)
+        )
         kw["premium"] = premium
         kw["administrative_cost"] = premium * a.administrative_cost_ratio
     total_pl = sum(base.member_months_by_product_line.values(), Decimal(0))
