@@ -915,6 +915,51 @@ def compare(
 
 
 @app.command()
+def segments(
+    workspace: WorkspaceOpt,
+    run_id: RunOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Provider organizations scored on size, cost management and value-based disposition."""
+    import pyarrow.parquet as pq
+
+    from payvider.engine.workspace import Workspace
+
+    with _errors():
+        path = Workspace(workspace).run_path(run_id) / "provider_segmentation.parquet"
+        if not path.exists():
+            raise typer.BadParameter("this run has no provider segmentation; run `payvider run`")
+        rows = pq.read_table(path).to_pylist()
+        if json_:
+            _emit_json(rows)
+            return
+
+        def num(v, digits=0):
+            return "" if v is None else f"{float(v):.{digits}f}"
+
+        shown = [
+            {
+                "rank": "" if r["rank"] is None else str(r["rank"]),
+                "organization": r["organization_id"],
+                "system": r["health_system"] or "",
+                "lives": r["attributed_lives"],
+                "size": num(r["size_score"]),
+                "cost": num(r["cost_score"]),
+                "disposition": num(r["disposition_score"]),
+                "composite": num(r["composite_score"]),
+                "tier": "" if r["tier"] is None else str(r["tier"]),
+                "depth": r["recommended_depth"],
+            }
+            for r in rows
+        ]
+        _print_rows(
+            f"Provider segmentation, {rows[0]['year'] if rows else ''}",
+            shown,
+            list(shown[0]) if shown else ["organization"],
+        )
+
+
+@app.command()
 def quality(
     workspace: WorkspaceOpt,
     measure: Annotated[str | None, typer.Option(help="Only this measure id.")] = None,

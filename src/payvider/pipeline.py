@@ -37,6 +37,7 @@ from payvider.measures.quality.stages import QUALITY_STAGES
 from payvider.measures.trend import cost_trend
 from payvider.measures.utilization import utilization
 from payvider.population.scopes import BUILTIN_SCOPES
+from payvider.segmentation import provider_segmentation
 
 
 class RunParameters(BaseModel):
@@ -272,7 +273,42 @@ def _quality_stage(name, inputs, description, build) -> Stage:
     return Stage(name, tuple(inputs), description, lambda t, p: build(t))
 
 
-STAGES = STAGES + COST_STAGES + tuple(_quality_stage(*entry) for entry in QUALITY_STAGES)
+def _segmentation(t: dict[str, ir.Table], p: RunParameters) -> ir.Table:
+    return provider_segmentation(
+        t["member_year_cost"],
+        t["claims_enriched"],
+        t["utilization"],
+        _model_scores(t, p),
+        t.get("quality_summary"),
+        t["member_patient_crosswalk"],
+        t["provider"],
+    )
+
+
+SEGMENTATION_STAGES: tuple[Stage, ...] = (
+    Stage(
+        "provider_segmentation",
+        (
+            "member_year_cost",
+            "claims_enriched",
+            "utilization",
+            "risk_score",
+            "quality_summary",
+            "member_patient_crosswalk",
+            "provider",
+        ),
+        "Provider organizations scored on size and brand, cost management and value-based "
+        "disposition, with tier and recommended partnership depth.",
+        _segmentation,
+    ),
+)
+
+STAGES = (
+    STAGES
+    + COST_STAGES
+    + tuple(_quality_stage(*entry) for entry in QUALITY_STAGES)
+    + SEGMENTATION_STAGES
+)
 
 
 def stage_names() -> list[str]:

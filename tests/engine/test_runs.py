@@ -116,6 +116,7 @@ def test_spark_and_duckdb_runs_are_identical(workspace, spark_engine):
         "quality_member": ["measure_id", "period", "member_id", "payer", "event_id"],
         "quality_summary": ["measure_id", "period", "level", "organization_id", "clinician_npi"],
         "quality_care_gaps": ["measure_id", "period", "member_id", "payer", "event_id"],
+        "provider_segmentation": ["organization_id"],
     }
     assert set(keys) == set(duck.manifest["outputs"]), "add new stages to this parity test"
     for name, key in keys.items():
