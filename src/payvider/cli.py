@@ -414,11 +414,15 @@ def demo(
             bar("writing report", 0.95)
             report_path = write_report(ws, directory / "report.html", result.run_id)
         trend = _partner_trend(result.path)
+        scenario_line = _demo_scenario(ws, result.run_id)
+        top = _top_segment(result.path)
         payload = {
             "generated": summary,
             "load": report.to_dict(),
             "run": result.manifest,
             "cost_trend": trend,
+            "scenario": scenario_line,
+            "top_segment": top,
             "report": str(report_path),
         }
         if json_:
@@ -436,7 +440,52 @@ def demo(
             _print_rows(
                 "Partner-attributed members: cost of care against the market", shown, list(shown[0])
             )
+        if scenario_line:
+            out.print(
+                f"Scenario ({scenario_line['contract']}, {scenario_line['year']}): benchmark "
+                f"{_money0(scenario_line['benchmark_expenditure'])}, actual "
+                f"{_money0(scenario_line['actual_expenditure'])}, net "
+                f"{_money0(scenario_line['net_amount'])} ({scenario_line['direction']})",
+                highlight=False,
+            )
+        if top:
+            out.print(
+                f"Top provider segment: {top['health_system'] or top['organization_id']} "
+                f"(tier {top['tier']}, composite {top['composite_score']:.0f}): "
+                f"{top['recommended_depth']}",
+                highlight=False,
+            )
         out.print(f"Report: [bold]{report_path}[/]", highlight=False)
+
+
+def _demo_scenario(ws, run_id: str) -> dict | None:
+    """The first projected year of the example two-sided term sheet (None if not possible)."""
+    from payvider.engine.workspace import WorkspaceError
+    from payvider.scenarios.assumptions import ScenarioAssumptions
+    from payvider.scenarios.inputs import load_contract, load_scenario_inputs
+    from payvider.scenarios.projection import project
+
+    try:
+        a = ScenarioAssumptions()
+        base, _ = load_scenario_inputs(ws, run_id, a)
+        terms, _ = load_contract("example:two-sided")
+        [year] = project(terms, base, a, 1)
+    except (WorkspaceError, ValueError):
+        return None
+    row = year.as_dict()
+    row.pop("line_items")
+    return {"contract": terms.name, **row}
+
+
+def _top_segment(run_dir: Path) -> dict | None:
+    """The first-ranked organization of the run's provider segmentation."""
+    import pyarrow.parquet as pq
+
+    path = run_dir / "provider_segmentation.parquet"
+    if not path.exists():
+        return None
+    rows = [r for r in pq.read_table(path).to_pylist() if r["rank"] == 1]
+    return rows[0] if rows else None
 
 
 def _partner_trend(run_dir: Path) -> list[dict]:

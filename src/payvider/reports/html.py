@@ -115,6 +115,8 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
     """Write the report of run ``run_id`` (default: the newest) and return its path."""
     from payvider.reports.cost_section import cost_section
     from payvider.reports.quality_section import quality_section
+    from payvider.reports.scenarios_section import scenarios_section
+    from payvider.reports.segmentation_section import segmentation_section
 
     run_dir = workspace.run_path(run_id)
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -126,6 +128,8 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
             _attribution(engine, run_dir),
             cost_section(engine, run_dir),
             quality_section(engine, run_dir),
+            segmentation_section(engine, run_dir),
+            scenarios_section(workspace, run_dir.name),
             _loads(workspace),
         ]
         sections.append(_outputs(manifest))
