@@ -20,13 +20,18 @@ from payvider.segmentation.scoring import score_organizations
 D = Decimal
 
 
-def _rows(expr) -> dict[str, dict]:
-    con = ibis.duckdb.connect()
-    return {r["organization_id"]: r for r in con.to_pyarrow(expr).to_pylist()}
+def _rows(engine, expr) -> dict[str, dict]:
+    return {r["organization_id"]: r for r in engine.to_arrow(expr).to_pylist()}
 
 
-def test_scores_tiers_and_depth_by_hand():
-    metrics = ibis.memtable(
+def _table(engine, data: dict, schema: dict | None = None):
+    """A small table on the engine under test (DuckDB, and Spark in the Spark run)."""
+    return engine.from_arrow(ibis.memtable(data, schema=schema).to_pyarrow())
+
+
+def test_scores_tiers_and_depth_by_hand(engine):
+    metrics = _table(
+        engine,
         {
             "organization_id": ["A", "B", "C", "D", "E"],
             "year": [2025] * 5,
@@ -39,9 +44,9 @@ def test_scores_tiers_and_depth_by_hand():
             "value_based_share": [1.0, 0.0, 0.0, 0.0, 1.0],
             "linkage_rate": [1.0, 0.8, 0.7, 0.6, 1.0],
             "quality_composite": [0.8, 0.7, None, 0.6, 0.9],
-        }
+        },
     )
-    r = _rows(score_organizations(metrics))
+    r = _rows(engine, score_organizations(metrics))
     # size and cost: each of the three metrics ranks A > B > C > D: 1, 2/3, 1/3, 0
     for org, expected in zip("ABCD", [100, 200 / 3, 100 / 3, 0], strict=True):
         assert r[org]["size_score"] == pytest.approx(expected)
@@ -64,8 +69,9 @@ def test_scores_tiers_and_depth_by_hand():
     assert r["E"]["recommended_depth"] == "not_scored" and r["E"]["tier"] is None
 
 
-def test_metrics_by_hand():
-    myc = ibis.memtable(
+def test_metrics_by_hand(engine):
+    myc = _table(
+        engine,
         {
             "member_id": ["m1", "m2", "m1", "m2", "m3"],
             "payer": ["p"] * 5,
@@ -87,34 +93,37 @@ def test_metrics_by_hand():
             "medical_allowed_amount": "decimal(38, 2)",
         },
     )
-    risk = ibis.memtable(
+    risk = _table(
+        engine,
         {
             "member_id": ["m1", "m2", "m1", "m2", "m3"],
             "payer": ["p"] * 5,
             "year": [2024, 2024, 2025, 2025, 2025],
             "model": ["V28"] * 5,
             "risk_score": [1.0, 2.0, 1.0, 2.0, 2.0],
-        }
+        },
     )
-    claims = ibis.memtable(
+    claims = _table(
+        engine,
         {
             "provider_tin": ["X", "X", "X", "Y"],
             "year": [2025, 2025, 2024, 2025],
             "service_category": ["office visit", "lab", "imaging", "lab"],
             "service_date": [dt.date(2025, 1, 1)] * 4,
-        }
+        },
     )
-    util = ibis.memtable(
+    util = _table(
+        engine,
         {
             "year": [2025, 2025],
             "organization_id": ["X", "Y"],
             "acute_admissions": [1, 0],
             "ed_visits": [1, 2],
             "member_months": [12, 24],
-        }
+        },
     )
-    xwalk = ibis.memtable({"member_id": ["m1"], "patient_id": ["P1"]})
-    r = _rows(organization_metrics(myc, claims, util, risk, None, xwalk))
+    xwalk = _table(engine, {"member_id": ["m1"], "patient_id": ["P1"]})
+    r = _rows(engine, organization_metrics(myc, claims, util, risk, None, xwalk))
     x = r["X"]
     z = math.sqrt(1 / FULL_CREDIBILITY)  # one life
 

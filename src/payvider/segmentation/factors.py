@@ -99,11 +99,7 @@ def organization_metrics(
         attributed_lives=org.lives,
         market_spend_share=ratio(org.allowed, org.b_allowed),
         risk_adjusted_pmpm_ratio=ratio(org.ra_pmpm, org.b_ra_pmpm),
-        trend_ratio=ibis.ifelse(
-            (org._pmpm0 > 0) & (org._b_pmpm0 > 0),
-            (org.pmpm / org._pmpm0) / (org.b_pmpm / org._b_pmpm0),
-            ibis.null().cast("float64"),
-        ),
+        trend_ratio=ratio(ratio(org.pmpm, org._pmpm0), ratio(org.b_pmpm, org._b_pmpm0)),
     )
 
     # breadth: distinct service categories billed under the organization's TIN in Y
@@ -125,7 +121,9 @@ def organization_metrics(
     u_org = u_org.cross_join(u_book)
     u_org = u_org.select(
         "organization_id",
-        utilization_ratio=ratio(u_org._events, u_org._mm) / ratio(u_org._b_events, u_org._b_mm),
+        utilization_ratio=ratio(
+            ratio(u_org._events, u_org._mm), ratio(u_org._b_events, u_org._b_mm)
+        ),
     )
 
     # disposition: value-based lives and EHR linkage of the organization's members in Y

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from payvider.marts.arith import ratio
 from payvider.segmentation.factors import organization_metrics
 
 #: Organizations with fewer attributed lives are listed but not scored (small cells).
@@ -43,9 +44,9 @@ def _rank(t: ir.Table, column: str, descending: bool) -> ir.FloatingValue:
     # nulls sort last and are overridden with 0.5 below
     key = ibis.desc(col) if descending else col
     w = ibis.window(order_by=[ibis.desc(present.cast("int8")), key])
-    n = count_present = t[column].count().over(ibis.window())
-    rank = (ibis.rank().over(w)).cast("float64")
-    value = ibis.ifelse(n > 1, 1 - rank / (count_present - 1).cast("float64"), 1.0)
+    present_count = col.count().over(ibis.window())
+    rank = ibis.rank().over(w)  # 0-based; ties share the lowest
+    value = ibis.ifelse(present_count > 1, 1 - ratio(rank, present_count - 1), 1.0)
     return ibis.ifelse(present, value, 0.5)
 
 
