@@ -1000,7 +1000,11 @@ def segments(
                 "depth": r["recommended_depth"],
             }
             for r in rows
+            if r["tier"] is not None
         ]
+        small = sum(1 for r in rows if r["tier"] is None)
+        if small:
+            err.print(f"{small} organization(s) with fewer than 11 lives not scored nor shown")
         _print_rows(
             f"Provider segmentation, {rows[0]['year'] if rows else ''}",
             shown,

@@ -132,3 +132,14 @@ def test_scenario_errors_exit_codes(synthetic_run, tmp_path):
     assert res.exit_code == 2 and "tracks" in res.stderr
     res = runner.invoke(app, ["compare", "-w", ws, "-c", "example:two-sided"])
     assert res.exit_code == 2 and "at least two" in res.stderr
+
+
+def test_report_has_the_segmentation_and_scenario_pages(synthetic_run, tmp_path):
+    from payvider.reports.html import write_report
+
+    page = write_report(synthetic_run["workspace"], tmp_path / "r.html").read_text()
+    assert "<h2>Provider segmentation</h2>" in page and "Provider quadrant" in page
+    assert "<h2>Scenarios</h2>" in page and "trade-off" in page
+    for name in ("example:upside-only", "example:two-sided", "example:integrated-margin"):
+        assert name in page
+    assert "North Star Health" in page  # the partner system, top of the segmentation

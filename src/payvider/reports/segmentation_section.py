@@ -20,6 +20,7 @@ def segmentation_section(engine: DuckDBEngine, run_dir: Path) -> str:
     if not rows:
         return ""
     scored = [r for r in rows if r["tier"] is not None]
+    small = len(rows) - len(scored)
 
     def num(v, digits=0):
         return "" if v is None else f"{float(v):.{digits}f}"
@@ -50,7 +51,7 @@ def segmentation_section(engine: DuckDBEngine, run_dir: Path) -> str:
                 r["tier"],
                 r["recommended_depth"].replace("_", " "),
             ]
-            for r in rows
+            for r in scored
         ],
         numeric={0, 3, 4, 5, 6, 7, 8},
     )
@@ -74,5 +75,13 @@ def segmentation_section(engine: DuckDBEngine, run_dir: Path) -> str:
         f"<h2>Provider segmentation</h2><p class='muted'>Organizations of {rows[0]['year']} scored "
         "0–100 on size and brand, cost-management capability and disposition toward value-based "
         "reimbursement (percentile ranks among organizations with 11 or more lives); tier 1 at a "
-        "composite of 60, tier 2 at 40. Formulas in docs/segmentation.md.</p>" + chart + table
+        "composite of 60, tier 2 at 40. Formulas in docs/segmentation.md.</p>"
+        + chart
+        + table
+        + (
+            f"<p class='muted'>{small} organization(s) with fewer than 11 attributed lives are "
+            "not scored and not shown (small cells).</p>"
+            if small
+            else ""
+        )
     )
