@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -458,6 +459,8 @@ def demo(
             report_path = write_report(ws, directory / "report.html", result.run_id)
         trend = _partner_trend(result.path)
         composite = _total_composite(result.path)
+        scenario_line = _demo_scenario(ws, result.run_id)
+        top = _top_segment(result.path)
         payload = {
             "generated": summary,
             "load": report.to_dict(),
@@ -466,6 +469,8 @@ def demo(
             "worklists": _worklist_counts(result.path),
             "settlement": settlement,
             "quality_composite": composite,
+            "scenario": scenario_line,
+            "top_segment": top,
             "report": str(report_path),
         }
         if json_:
@@ -515,6 +520,22 @@ def _print_demo(report, result, trend: list[dict], report_path: Path, payload: d
             for r in composite
         ]
         _print_rows("Composite quality score (0-100), all members", shown, list(shown[0]))
+    scenario_line, top = payload["scenario"], payload["top_segment"]
+    if scenario_line:
+        out.print(
+            f"Scenario ({scenario_line['contract']}, {scenario_line['year']}): benchmark "
+            f"{_money0(scenario_line['benchmark_expenditure'])}, actual "
+            f"{_money0(scenario_line['actual_expenditure'])}, net "
+            f"{_money0(scenario_line['net_amount'])} ({scenario_line['direction']})",
+            highlight=False,
+        )
+    if top:
+        out.print(
+            f"Top provider segment: {top['health_system'] or top['organization_id']} "
+            f"(tier {top['tier']}, composite {top['composite_score']:.0f}): "
+            f"{top['recommended_depth']}",
+            highlight=False,
+        )
     out.print(f"Report: [bold]{report_path}[/]", highlight=False)
 
 
@@ -725,6 +746,36 @@ def _total_composite(run_dir: Path) -> list[dict]:
         return []
     rows = pq.read_table(path).to_pylist()
     return sorted((r for r in rows if r["level"] == "total"), key=lambda r: r["period"])
+
+
+def _demo_scenario(ws, run_id: str) -> dict | None:
+    """The first projected year of the example two-sided term sheet (None if not possible)."""
+    from payvider.engine.workspace import WorkspaceError
+    from payvider.scenarios.assumptions import ScenarioAssumptions
+    from payvider.scenarios.inputs import load_contract, load_scenario_inputs
+    from payvider.scenarios.projection import project
+
+    try:
+        a = ScenarioAssumptions()
+        base, _ = load_scenario_inputs(ws, run_id, a)
+        terms, _ = load_contract("example:two-sided")
+        [year] = project(terms, base, a, 1)
+    except (WorkspaceError, ValueError):
+        return None
+    row = year.as_dict()
+    row.pop("line_items")
+    return {"contract": terms.name, **row}
+
+
+def _top_segment(run_dir: Path) -> dict | None:
+    """The first-ranked organization of the run's provider segmentation."""
+    import pyarrow.parquet as pq
+
+    path = run_dir / "provider_segmentation.parquet"
+    if not path.exists():
+        return None
+    rows = [r for r in pq.read_table(path).to_pylist() if r["rank"] == 1]
+    return rows[0] if rows else None
 
 
 def _partner_trend(run_dir: Path) -> list[dict]:
@@ -1170,6 +1221,248 @@ def _settle_reproduce(ws, settlement_id: str, json_: bool) -> None:
             )
     if not result.identical:
         raise typer.Exit(EXIT_ERROR)
+
+
+ContractOpt = Annotated[
+    str,
+    typer.Option(
+        "--contract",
+        "-c",
+        help="Contract YAML, template (mssp:2024#ENHANCED) or example (example:two-sided).",
+    ),
+]
+AssumptionsOpt = Annotated[
+    Path | None, typer.Option("--assumptions", help="Scenario assumptions YAML.")
+]
+
+
+def _scenario_inputs(workspace: Path, run_id: str | None, contract: str, assumptions: Path | None):
+    """Contract, assumptions and the run's base year for the scenario commands."""
+    from payvider.engine.workspace import Workspace
+    from payvider.scenarios.assumptions import load_assumptions
+    from payvider.scenarios.inputs import load_contract, load_scenario_inputs
+
+    terms, track = load_contract(contract)
+    a = load_assumptions(assumptions)
+    if track:
+        a = a.model_copy(update={"track": track})
+    base, sample = load_scenario_inputs(Workspace(workspace), run_id, a)
+    return terms, a, base, sample
+
+
+def _money0(v) -> str:
+    from decimal import Decimal
+
+    return "" if v is None else f"{Decimal(v):,.0f}"
+
+
+def _share(v) -> str:
+    return "" if v is None else f"{float(v):.1%}"
+
+
+@app.command()
+def scenario(
+    workspace: WorkspaceOpt,
+    contract: ContractOpt,
+    years: Annotated[int, typer.Option(help="Years to project after the base year.", min=1)] = 3,
+    assumptions: AssumptionsOpt = None,
+    run_id: RunOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Project a contract N years from the run's last complete year and settle each year."""
+    from payvider.scenarios.projection import project
+
+    with _errors():
+        terms, a, base, _ = _scenario_inputs(workspace, run_id, contract, assumptions)
+        try:
+            result = project(terms, base, a, years)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        rows = [p.as_dict() for p in result]
+        if json_:
+            _emit_json(
+                {
+                    "contract": terms.name,
+                    "track": a.track,
+                    "population": base.population,
+                    "base_year": base.base_year,
+                    "base_members": base.members,
+                    "base_pmpm": str(base.pmpm.quantize(Decimal("0.01"))),
+                    "cost_trend": str(result[0].drivers.cost_trend),
+                    "benchmark_trend": str(result[0].drivers.benchmark_trend),
+                    "years": rows,
+                }
+            )
+            return
+        d = result[0].drivers
+        err.print(
+            f"base year {base.base_year}: {base.members:,} members of {base.population}, "
+            f"PMPM {base.pmpm:,.2f}; cost trend {float(d.cost_trend):.2%}, "
+            f"benchmark trend {float(d.benchmark_trend):.2%}",
+            highlight=False,
+        )
+        shown = [
+            {
+                "year": str(r["year"]),
+                "members": r["members"],
+                "benchmark": _money0(r["benchmark_expenditure"]),
+                "actual": _money0(r["actual_expenditure"]),
+                "quality": r["quality_score"],
+                "net": _money0(r["net_amount"]),
+                "direction": r["direction"],
+            }
+            for r in rows
+        ]
+        _print_rows(f"Scenario under {terms.name}", shown, list(shown[0]))
+
+
+@app.command()
+def montecarlo(
+    workspace: WorkspaceOpt,
+    contract: ContractOpt,
+    draws: Annotated[int, typer.Option(help="Bootstrap draws.", min=1)] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    years: Annotated[int, typer.Option(help="Years to project after the base year.", min=1)] = 1,
+    assumptions: AssumptionsOpt = None,
+    run_id: RunOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Distribution of each projected year's settlement over resampled members."""
+    from payvider.scenarios.montecarlo import simulate
+
+    with _errors():
+        terms, a, base, sample = _scenario_inputs(workspace, run_id, contract, assumptions)
+        try:
+            with _spinner(not json_) as say:
+                say(f"settling {draws:,} draws × {years} year(s)")
+                result = simulate(terms, base, sample, a, years, draws, seed)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        rows = [y.summary() for y in result]
+        if json_:
+            _emit_json({"contract": terms.name, "track": a.track, "seed": seed, "years": rows})
+            return
+        shown = [
+            {
+                "year": str(r["year"]),
+                "P(clear MSR)": _share(r["probability_clear_msr"]),
+                "expected net": _money0(r["expected_net"]),
+                "5th pct": _money0(r["net_p05"]),
+                "median": _money0(r["net_p50"]),
+                "95th pct": _money0(r["net_p95"]),
+                "P(provider pays)": _share(r["probability_provider_pays"]),
+                "expected losses": _money0(r["expected_shared_losses"]),
+            }
+            for r in rows
+        ]
+        _print_rows(
+            f"Monte Carlo under {terms.name}: {draws:,} draws, seed {seed}", shown, list(shown[0])
+        )
+
+
+@app.command()
+def compare(
+    workspace: WorkspaceOpt,
+    contract: Annotated[
+        list[str],
+        typer.Option(
+            "--contract", "-c", help="A contract to compare (repeat: --contract A --contract B)."
+        ),
+    ],
+    draws: Annotated[int, typer.Option(help="Bootstrap draws.", min=1)] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    year: Annotated[int, typer.Option(help="Projection year to compare (1 = next).", min=1)] = 1,
+    assumptions: AssumptionsOpt = None,
+    run_id: RunOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Term sheets side by side on the same draws: payer cost, provider gain, each party's risk."""
+    from payvider.engine.workspace import Workspace
+    from payvider.scenarios.assumptions import load_assumptions
+    from payvider.scenarios.compare import TermSheet, compare_term_sheets
+    from payvider.scenarios.inputs import load_contract, load_scenario_inputs
+
+    with _errors():
+        if len(contract) < 2:
+            raise typer.BadParameter("give at least two --contract options to compare")
+        sheets = [TermSheet(spec, *load_contract(spec)) for spec in contract]
+        a = load_assumptions(assumptions)
+        base, sample = load_scenario_inputs(Workspace(workspace), run_id, a)
+        try:
+            with _spinner(not json_) as say:
+                say(f"settling {len(sheets)} term sheets × {draws:,} draws")
+                rows = compare_term_sheets(sheets, base, sample, a, year, draws, seed)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        if json_:
+            _emit_json(rows)
+            return
+        shown = [
+            {
+                "contract": r["contract"],
+                "payer cost": _money0(r["expected_payer_cost"]),
+                "payer 5–95th": f"{_money0(r['payer_cost_p05'])} – {_money0(r['payer_cost_p95'])}",
+                "P(payer over budget)": _share(r["probability_payer_over_budget"]),
+                "provider gain": _money0(r["expected_provider_gain"]),
+                "provider 5–95th": (
+                    f"{_money0(r['provider_gain_p05'])} – {_money0(r['provider_gain_p95'])}"
+                ),
+                "P(provider loss)": _share(r["probability_provider_loss"]),
+            }
+            for r in rows
+        ]
+        _print_rows(
+            f"Term sheets on the same population, year {rows[0]['year']}", shown, list(shown[0])
+        )
+
+
+@app.command()
+def segments(
+    workspace: WorkspaceOpt,
+    run_id: RunOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Provider organizations scored on size, cost management and value-based disposition."""
+    import pyarrow.parquet as pq
+
+    from payvider.engine.workspace import Workspace
+
+    with _errors():
+        path = Workspace(workspace).run_path(run_id) / "provider_segmentation.parquet"
+        if not path.exists():
+            raise typer.BadParameter("this run has no provider segmentation; run `payvider run`")
+        rows = pq.read_table(path).to_pylist()
+        if json_:
+            _emit_json(rows)
+            return
+
+        def num(v, digits=0):
+            return "" if v is None else f"{float(v):.{digits}f}"
+
+        shown = [
+            {
+                "rank": "" if r["rank"] is None else str(r["rank"]),
+                "organization": r["organization_id"],
+                "system": r["health_system"] or "",
+                "lives": r["attributed_lives"],
+                "size": num(r["size_score"]),
+                "cost": num(r["cost_score"]),
+                "disposition": num(r["disposition_score"]),
+                "composite": num(r["composite_score"]),
+                "tier": "" if r["tier"] is None else str(r["tier"]),
+                "depth": r["recommended_depth"],
+            }
+            for r in rows
+            if r["tier"] is not None
+        ]
+        small = sum(1 for r in rows if r["tier"] is None)
+        if small:
+            err.print(f"{small} organization(s) with fewer than 11 lives not scored nor shown")
+        _print_rows(
+            f"Provider segmentation, {rows[0]['year'] if rows else ''}",
+            shown,
+            list(shown[0]) if shown else ["organization"],
+        )
 
 
 @app.command()

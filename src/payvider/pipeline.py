@@ -41,6 +41,7 @@ from payvider.measures.quality.stages import QUALITY_STAGES, SPECS
 from payvider.measures.trend import cost_trend
 from payvider.measures.utilization import utilization
 from payvider.population.scopes import BUILTIN_SCOPES
+from payvider.segmentation import provider_segmentation
 
 
 class RunParameters(BaseModel):
@@ -314,6 +315,37 @@ CARE_STAGES: tuple[Stage, ...] = (
     ),
 )
 
+
+def _segmentation(t: dict[str, ir.Table], p: RunParameters) -> ir.Table:
+    return provider_segmentation(
+        t["member_year_cost"],
+        t["claims_enriched"],
+        t["utilization"],
+        _model_scores(t, p),
+        t.get("quality_summary"),
+        t["member_patient_crosswalk"],
+        t["provider"],
+    )
+
+
+SEGMENTATION_STAGES: tuple[Stage, ...] = (
+    Stage(
+        "provider_segmentation",
+        (
+            "member_year_cost",
+            "claims_enriched",
+            "utilization",
+            "risk_score",
+            "quality_summary",
+            "member_patient_crosswalk",
+            "provider",
+        ),
+        "Provider organizations scored on size and brand, cost management and value-based "
+        "disposition, with tier and recommended partnership depth.",
+        _segmentation,
+    ),
+)
+
 STAGES = STAGES + COST_STAGES + tuple(_quality_stage(*entry) for entry in QUALITY_STAGES)
 STAGES = STAGES + tuple(Stage(n, tuple(i), d, b) for n, i, d, b in EXTRA_STAGES)
 STAGES += (
@@ -325,7 +357,7 @@ STAGES += (
         lambda t, p: opioid_taper(t, p.opioid_taper_start),
     ),
 )
-STAGES += CARE_STAGES
+STAGES += SEGMENTATION_STAGES + CARE_STAGES
 
 
 def stage_names() -> list[str]:

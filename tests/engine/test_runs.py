@@ -121,6 +121,7 @@ def test_spark_and_duckdb_runs_are_identical(workspace, spark_engine):
         "experience_summary": ["period", "level", "organization_id", "instrument", "item"],
         "quality_composite": ["period", "level", "organization_id"],
         "opioid_taper": ["group"],
+        "provider_segmentation": ["organization_id"],
     }
     assert set(keys) == set(duck.manifest["outputs"]), "add new stages to this parity test"
     for name, key in keys.items():

@@ -116,6 +116,8 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
     from payvider.reports.care_section import care_section
     from payvider.reports.cost_section import cost_section
     from payvider.reports.quality_section import quality_section
+    from payvider.reports.scenarios_section import scenarios_section
+    from payvider.reports.segmentation_section import segmentation_section
     from payvider.reports.settlement import settlement_section
     from payvider.reports.social_section import social_sections
 
@@ -132,6 +134,8 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
             settlement_section(workspace, manifest["run_id"]),
             care_section(engine, run_dir),
             social_sections(engine, run_dir),
+            segmentation_section(engine, run_dir),
+            scenarios_section(workspace, run_dir.name),
             _loads(workspace),
         ]
         sections.append(_outputs(manifest))
