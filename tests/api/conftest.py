@@ -106,6 +106,73 @@ def _care_gaps() -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
+def _worklist() -> pa.Table:
+    on_list = {"M01": "high_risk", "M31": "care_gap", "M37": "sdoh_no_referral"}
+    return pa.Table.from_pylist(
+        [
+            {
+                "worklist": on_list[m["member_id"]],
+                "year": 2024,
+                "member_id": m["member_id"],
+                "payer": m["payer"],
+                "organization_id": m["org"],
+                "priority": 1,
+                "reason": "why " + m["member_id"],
+            }
+            for m in MEMBERS
+            if m["member_id"] in on_list
+        ]
+    )
+
+
+def _quality_member() -> pa.Table:
+    """Breast cancer screening 2024: every member in the denominator, M03-M30 and M31-M33
+    screened (numerator), no exclusions: total 40 / 31; ORG_A 30 / 28; ORG_B 10 / 3."""
+    numerator = {f"M{i:02d}" for i in (*range(3, 31), 31, 32, 33)}
+    return pa.Table.from_pylist(
+        [
+            {
+                "measure_id": "breast_cancer_screening",
+                "period": "2024",
+                "member_id": m["member_id"],
+                "payer": m["payer"],
+                "in_denominator": True,
+                "excluded": False,
+                "in_numerator": m["member_id"] in numerator,
+                "organization_id": m["org"],
+            }
+            for m in MEMBERS
+        ]
+    )
+
+
+def _quality_summary() -> pa.Table:
+    def row(level, org, den, num):
+        return {
+            "measure_id": "breast_cancer_screening",
+            "period": "2024",
+            "period_start": dt.date(2024, 1, 1),
+            "period_end": dt.date(2024, 12, 31),
+            "level": level,
+            "organization_id": org,
+            "clinician_npi": None,
+            "members": den,
+            "eligible": den,
+            "denominator": den,
+            "exclusions": 0,
+            "numerator": num,
+            "rate": num / den,
+        }
+
+    return pa.Table.from_pylist(
+        [
+            row("total", None, 40, 31),
+            row("organization", ORG_A, 30, 28),
+            row("organization", ORG_B, 10, 3),
+        ]
+    )
+
+
 def _drilldown() -> pa.Table:
     money = pa.decimal128(18, 2)
     return pa.table(
@@ -128,6 +195,9 @@ def make_workspace(root: Path) -> tuple[Path, dict[str, str]]:
     pq.write_table(_attribution(), run / "attribution.parquet")
     pq.write_table(_membership(), run / "membership.parquet")
     pq.write_table(_care_gaps(), run / "quality_care_gaps.parquet")
+    pq.write_table(_worklist(), run / "care_worklist.parquet")
+    pq.write_table(_quality_member(), run / "quality_member.parquet")
+    pq.write_table(_quality_summary(), run / "quality_summary.parquet")
     (run / "manifest.json").write_text(json.dumps({"run_id": run.name, "outputs": {}}))
     s = root / "settlements" / "acme-2024"
     s.mkdir(parents=True)

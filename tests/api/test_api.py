@@ -253,3 +253,51 @@ def test_datasets_listing_marks_what_a_role_may_read(client):
     allowed = {d["name"]: d["allowed"] for d in listing}
     assert allowed["membership"] and not allowed["attribution"]
     assert json.dumps(listing)  # plain JSON
+
+
+def test_worklists_are_member_level_and_scoped(client):
+    assert (
+        client.get("/api/datasets/care_worklist", headers=auth(client, "viewer")).status_code == 403
+    )
+    seen = {
+        who: sorted(r["member_id"] for r in rows(client, who, "care_worklist")["rows"])
+        for who in ("admin", "payer", "provider")
+    }
+    assert seen == {
+        "admin": ["M01", "M31", "M37"],
+        "payer": ["M01", "M31"],  # plan one
+        "provider": ["M01"],  # ORG_A
+    }
+    r = client.get("/api/exports/care_worklist.csv", headers=auth(client, "provider"))
+    assert r.status_code == 200 and "M01" in r.text and "M31" not in r.text
+
+
+def _population(report, code, group=0):
+    [p] = [
+        p for p in report["group"][group]["population"] if p["code"]["coding"][0]["code"] == code
+    ]
+    return p
+
+
+def test_measure_report_summary_and_subject_list(client):
+    url = "/api/exports/measures/breast_cancer_screening/2024"
+    summary = client.get(url, headers=auth(client, "viewer"))
+    assert summary.status_code == 200
+    report = summary.json()
+    assert (report["resourceType"], report["type"]) == ("MeasureReport", "summary")
+    assert _population(report, "denominator")["count"] == 40
+    assert _population(report, "numerator")["count"] == 31
+    # ORG_B has 10 eligible members, under 11: its stratum is left out.
+    [strata] = report["group"][0]["stratifier"]
+    assert [s["value"]["text"] for s in strata["stratum"]] == ["410000001"]
+
+    assert client.get(url + "?type=subject-list", headers=auth(client, "viewer")).status_code == 403
+    listed = client.get(url + "?type=subject-list", headers=auth(client, "provider")).json()
+    lists = {c["id"]: c for c in listed["contained"]}
+    members = [e["item"]["identifier"]["value"] for e in lists["denominator"]["entry"]]
+    assert members == [f"M{i:02d}" for i in range(1, 31)]  # ORG_A's members only
+    assert _population(listed, "numerator")["count"] == 28
+    assert (
+        client.get("/api/exports/measures/nope/2024", headers=auth(client, "admin")).status_code
+        == 404
+    )

@@ -14,7 +14,7 @@ import io
 import logging
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -250,6 +250,60 @@ def create_app(workspace: Workspace | Path | str, dashboard: bool = True) -> Fas
             run_id,
         )
         return JSONResponse(group, media_type="application/fhir+json")
+
+    @app.get("/api/exports/measures/{measure_id}/{period}", tags=["exports"])
+    def export_measure_report(
+        measure_id: str,
+        period: str,
+        request: Request,
+        user: UserDep,
+        run: RunQ = None,
+        type_: Annotated[
+            Literal["summary", "subject-list"],
+            Query(alias="type", description="DEQM MeasureReport type."),
+        ] = "summary",
+    ) -> JSONResponse:
+        """A quality measure of one period as a FHIR R4 MeasureReport (Da Vinci DEQM): the
+        ``summary`` (counts and score, organizations with fewer than 11 eligible members left
+        out) for every role, the ``subject-list`` (members of each population) for roles with
+        member-level access, limited to the members they may see."""
+        from payvider.exports.measure_report import subject_list_report, summary_report
+        from payvider.measures.quality.stages import SPECS
+
+        specs = {s.id: s for s in SPECS}
+        if measure_id not in specs:
+            raise ApiError(404, f"no measure {measure_id!r}; known: {', '.join(sorted(specs))}")
+        run_id = _run(run)
+        q = services.store.table(run_id, "quality_summary")
+        rows = (
+            q.filter((q.measure_id == measure_id) & (q.period == period)).to_pyarrow().to_pylist()
+        )
+        totals = [r for r in rows if r["level"] == "total"]
+        if not totals:
+            raise ApiError(404, f"measure {measure_id!r} has no results for period {period!r}")
+        spec = specs[measure_id]
+        if type_ == "summary":
+            orgs = [r for r in rows if r["level"] == "organization"]
+            report = summary_report(spec, totals[0], orgs)
+        else:
+            m = services.store.table(run_id, "quality_member")
+            m = scope_rows(m, user, "a subject-list MeasureReport")
+            members = (
+                m.filter((m.measure_id == measure_id) & (m.period == period))
+                .to_pyarrow()
+                .to_pylist()
+            )
+            report = subject_list_report(spec, totals[0], members)
+            services.audit.record(
+                user.name,
+                user.role,
+                request.url.path,
+                {"type": type_},
+                len(members),
+                "quality_member",
+                run_id,
+            )
+        return JSONResponse(report, media_type="application/fhir+json")
 
     def _run(run: str | None) -> str:
         try:
