@@ -66,10 +66,16 @@ def site(synthetic_run, tmp_path_factory):
     )
     attribution = pq.read_table(run / "attribution.parquet").to_pylist()
     partner = next(r for r in attribution if r["partner_flag"])
+    # A member never attributed to the analyst's organization, in any period.
+    ever_own = {
+        r["member_id"] for r in attribution if r["organization_id"] == partner["organization_id"]
+    }
     other = next(
         r
         for r in attribution
-        if r["organization_id"] and r["organization_id"] != partner["organization_id"]
+        if r["organization_id"]
+        and r["organization_id"] != partner["organization_id"]
+        and r["member_id"] not in ever_own
     )
     store = UserStore(root)
     tokens = {

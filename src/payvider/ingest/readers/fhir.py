@@ -1031,10 +1031,10 @@ class _Reader:
             str(self.spill / "resolve.duckdb"),
             config={
                 "memory_limit": RESOLVE_MEMORY,
-                # One thread: sorting into source order then pins few blocks at a time.
+                # One thread: the rows come out in the same order every time (parallel joins
+                # interleave their output differently from run to run).
                 "threads": 1,
                 "temp_directory": str(self.spill / "duckdb-tmp"),
-                "preserve_insertion_order": False,
             },
         )
         try:
@@ -1242,9 +1242,7 @@ class _Reader:
         keep = [c for c in [*TABLES[name].column_names, ROW, FILE]]
         return self._stream(
             con,
-            # In source order: the same export always loads as the same rows in the same order.
-            f"SELECT {', '.join(keep)} FROM ({query}) WHERE __problem IS NULL "
-            f"ORDER BY {FILE}, {ROW}",
+            f"SELECT {', '.join(keep)} FROM ({query}) WHERE __problem IS NULL",
             name,
         )
 
