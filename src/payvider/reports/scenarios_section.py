@@ -44,7 +44,7 @@ def scenarios_section(workspace: Workspace, run_id: str | None) -> str:
         ["year", "members", "benchmark", "actual", "net (example:two-sided)", "direction"],
         [
             [
-                p.drivers.year,
+                str(p.drivers.year),
                 p.drivers.members,
                 _dollars(Decimal(p.as_dict()["benchmark_expenditure"] or 0)),
                 _dollars(p.figures.actual_expenditure),

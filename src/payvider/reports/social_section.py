@@ -26,13 +26,22 @@ def composite_section(engine: DuckDBEngine, run_dir: Path) -> str:
     t = engine.read_parquet(path)
     rows = t.order_by(["period", "level", "organization_id"]).to_pyarrow().to_pylist()
     rows.sort(key=lambda r: (r["period"], r["level"] != "total", str(r["organization_id"])))
+    # Organizations too small for any measure to be scored have nothing to show.
+    unscored = sum(1 for r in rows if r["level"] != "total" and not r["measures_scored"])
+    rows = [r for r in rows if r["level"] == "total" or r["measures_scored"]]
     if not rows:
         return ""
     return (
         "<h2>Composite quality score</h2><p class='muted'>0–100: each measure earns points "
         "linearly from its floor to its target (inverse measures the other way), weighted; "
         "measures with fewer than the minimum eligible cases are not scored. Contracts use "
-        "this score as their quality gate. Weights and targets in docs/quality.md.</p>"
+        "this score as their quality gate. Weights and targets in docs/quality.md."
+        + (
+            f" {unscored} organization-periods with no measure above the minimum are not shown."
+            if unscored
+            else ""
+        )
+        + "</p>"
         + _table(
             ["period", "organization", "score", "measures scored"],
             [
