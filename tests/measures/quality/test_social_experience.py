@@ -83,8 +83,8 @@ def attributed(member, org="ORG1", line="medicare_advantage", rule="step1_primar
 
 
 @pytest.fixture
-def sdoh_inputs(duckdb_engine):
-    con = duckdb_engine
+def sdoh_inputs(engine):
+    con = engine
     mm = []
     for m in "ABCEF":
         mm += months(m, "2024-01-01", "2024-12-31", birth="1970-01-01")
@@ -120,10 +120,10 @@ def sdoh_inputs(duckdb_engine):
     }
 
 
-def test_sdoh_screening_and_referral_rows(duckdb_engine, sdoh_inputs):
+def test_sdoh_screening_and_referral_rows(engine, sdoh_inputs):
     t = sdoh_inputs
     expr = sdoh_rows(t["sdoh"], t["encounter"], t["xw"], t["mm"], [P], t["att"])
-    rows = duckdb_engine.to_arrow(expr).to_pylist()
+    rows = engine.to_arrow(expr).to_pylist()
     screening = {r["member_id"]: r["in_numerator"] for r in rows if r["measure_id"][5] == "s"}
     # denominator: adults with a 2024 office or wellness visit: A, B, F (not C, child D, E)
     assert screening == {"A": True, "B": False, "F": False}
@@ -140,7 +140,7 @@ def test_sdoh_screening_and_referral_rows(duckdb_engine, sdoh_inputs):
     org = {r["member_id"]: r["organization_id"] for r in rows}
     assert org["A"] == "ORG1"
 
-    s = duckdb_engine.to_arrow(summarize(expr, SDOH_SPECS))
+    s = engine.to_arrow(summarize(expr, SDOH_SPECS))
     total = {r["measure_id"]: r for r in s.to_pylist() if r["level"] == "total"}
     # screening 1 of 3; referral 2 of 4 positive needs, 2 care gaps (S1 housing, S2 utilities)
     assert (total["sdoh_screening"]["numerator"], total["sdoh_screening"]["eligible"]) == (1, 3)
@@ -148,9 +148,9 @@ def test_sdoh_screening_and_referral_rows(duckdb_engine, sdoh_inputs):
     assert total["sdoh_referral"]["care_gaps"] == 2
 
 
-def test_sdoh_summary_by_domain(duckdb_engine, sdoh_inputs):
+def test_sdoh_summary_by_domain(engine, sdoh_inputs):
     t = sdoh_inputs
-    out = duckdb_engine.to_arrow(sdoh_summary(t["sdoh"], t["xw"], t["mm"], [P], t["att"]))
+    out = engine.to_arrow(sdoh_summary(t["sdoh"], t["xw"], t["mm"], [P], t["att"]))
     got = {(r["level"], r["organization_id"], r["domain"]): r for r in out.to_pylist()}
     food = got[("total", "all", "food")]
     # 2024 screenings of linked enrolled members: S1 (A), S2 (B), S3 (C), S4 (D), all answering
@@ -173,8 +173,8 @@ def test_sdoh_summary_by_domain(duckdb_engine, sdoh_inputs):
     assert got[("organization", "ORG1", "food")]["positive_screenings"] == 2
 
 
-def test_experience_mean_and_top_box(duckdb_engine):
-    con = duckdb_engine
+def test_experience_mean_and_top_box(engine):
+    con = engine
 
     def ans(rid, patient, item, score, top, day="2024-05-01"):
         return {
@@ -221,8 +221,8 @@ def test_experience_mean_and_top_box(duckdb_engine):
     assert rating["small_cell"] is True
 
 
-def test_telehealth_and_annual_wellness_visit(duckdb_engine):
-    con = duckdb_engine
+def test_telehealth_and_annual_wellness_visit(engine):
+    con = engine
     att = [
         attributed("A"),
         attributed("B"),
