@@ -43,10 +43,12 @@ def _attribution(members: dict[str, tuple[str, bool]]) -> ibis.Table:
     )
 
 
-def _lists(tables: dict, **settings) -> dict[str, list[dict]]:
+def _lists(engine, tables: dict, **settings) -> dict[str, list[dict]]:
+    """The worklists of ``tables`` computed on ``engine`` (each test runs on DuckDB and Spark)."""
+    tables = {k: engine.from_arrow(v.to_pyarrow()) for k, v in tables.items()}
     expr = care_worklist(tables, YEAR, AS_OF, WorklistSettings(**settings), SPECS, risk_model="V28")
     assert set(expr.columns) == set(COLUMNS)
-    rows = expr.to_pyarrow().to_pylist()
+    rows = engine.to_arrow(expr).to_pylist()
     out: dict[str, list[dict]] = {}
     for r in sorted(rows, key=lambda r: (r["worklist"], r["priority"])):
         out.setdefault(r["worklist"], []).append(r)
@@ -60,7 +62,7 @@ def _members(rows: list[dict]) -> list[str]:
 ALL = {f"M{k:02d}": ("ORG1", True) for k in range(1, 21)}
 
 
-def test_high_and_rising_risk():
+def test_high_and_rising_risk(engine):
     # 2025: member k scores k/10 (M20 = 2.0). 90th percentile: cumulative share above 0.9 is
     # M19 (19/20 = 0.95) and M20 (1.0); M18 sits exactly at 0.9 and is not above it.
     rows = [
@@ -87,7 +89,9 @@ def test_high_and_rising_risk():
             "hcc_count": "int64",
         },
     )
-    lists = _lists({"attribution": _attribution(ALL), "risk_score": risk}, high_risk_percentile=90)
+    lists = _lists(
+        engine, {"attribution": _attribution(ALL), "risk_score": risk}, high_risk_percentile=90
+    )
     assert set(lists) == {"high_risk", "rising_risk"}
     assert _members(lists["high_risk"]) == ["M20", "M19"]
     assert lists["high_risk"][0]["reason"] == (
@@ -158,7 +162,7 @@ def _fu(member, discharge, numerator=False, reason=None, measure="followup_7d"):
     }
 
 
-def test_discharges_without_followup_and_care_gaps():
+def test_discharges_without_followup_and_care_gaps(engine):
     last30 = "discharge_in_last_30_days"
     qm = ibis.memtable(
         [
@@ -212,13 +216,14 @@ def test_discharges_without_followup_and_care_gaps():
         schema={"npi": "string", "provider_name": "string"},
     )
     lists = _lists(
+        engine,
         {
             "attribution": _attribution(ALL),
             "quality_care_gaps": gaps,
             "quality_member": qm,
             "inpatient_stays": stays,
             "provider": provider,
-        }
+        },
     )
     assert _members(lists["discharge_no_followup"]) == ["M03", "M02"]
     assert lists["discharge_no_followup"][1]["reason"] == (
@@ -234,7 +239,7 @@ def test_discharges_without_followup_and_care_gaps():
     assert lists["care_gap"][2]["reason"].endswith("(2025); no FIT")
 
 
-def test_sdoh_positive_without_referral():
+def test_sdoh_positive_without_referral(engine):
     def s(sid, patient, day, domain, positive, referral):
         return {
             "screening_id": sid,
@@ -273,11 +278,12 @@ def test_sdoh_positive_without_referral():
         }
     )
     lists = _lists(
+        engine,
         {
             "attribution": _attribution(ALL),
             "sdoh_screening": screening,
             "member_patient_crosswalk": xw,
-        }
+        },
     )
     rows = lists["sdoh_no_referral"]
     assert _members(rows) == ["M07", "M03", "M01"]  # latest screen first
@@ -287,7 +293,7 @@ def test_sdoh_positive_without_referral():
     assert rows[0]["payer"] == PAYER
 
 
-def test_high_mme_opioid_members_in_the_numerator():
+def test_high_mme_opioid_members_in_the_numerator(engine):
     def q(member, numerator, excluded=False, period="2025"):
         return {
             "measure_id": "opioid_high_dosage",
@@ -320,11 +326,11 @@ def test_high_mme_opioid_members_in_the_numerator():
             "detail": "string",
         },
     )
-    lists = _lists({"attribution": _attribution(ALL), "quality_member": qm})
+    lists = _lists(engine, {"attribution": _attribution(ALL), "quality_member": qm})
     assert _members(lists["high_mme_opioid"]) == ["M01"]
 
 
-def test_steerable_leakage_needs_a_nearby_in_system_alternative():
+def test_steerable_leakage_needs_a_nearby_in_system_alternative(engine):
     members = {
         "M01": ("ORG1", True),  # partner, zip 55401: on
         "M02": ("ORG9", False),  # not partner-attributed: off
@@ -419,12 +425,13 @@ def test_steerable_leakage_needs_a_nearby_in_system_alternative():
         ]
     )
     lists = _lists(
+        engine,
         {
             "attribution": _attribution(members),
             "claims_enriched": claims,
             "provider": provider,
             "eligibility": eligibility,
-        }
+        },
     )
     [row] = lists["steerable_leakage"]
     assert row["member_id"] == "M01"
@@ -436,8 +443,8 @@ def test_steerable_leakage_needs_a_nearby_in_system_alternative():
     )
 
 
-def test_no_inputs_give_an_empty_table():
-    lists = _lists({"attribution": _attribution(ALL)})
+def test_no_inputs_give_an_empty_table(engine):
+    lists = _lists(engine, {"attribution": _attribution(ALL)})
     assert lists == {}
 
 
