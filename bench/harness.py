@@ -26,6 +26,11 @@ def arguments(description: str) -> argparse.Namespace:
     ap.add_argument(
         "--memory-limit", help="cap DuckDB's memory, e.g. 4GB (as `payvider run --memory-limit`)"
     )
+    ap.add_argument(
+        "--scratch",
+        type=Path,
+        help="keep the staged inputs in this folder (and reuse them when already there)",
+    )
     return ap.parse_args()
 
 
@@ -44,8 +49,8 @@ def population(args: argparse.Namespace) -> Iterator[tuple[Path, Path]]:
                 f"generated {args.members:,} members in {time.perf_counter() - t0:.0f} s",
                 file=sys.stderr,
             )
-        scratch = Path(tmp) / "scratch"
-        scratch.mkdir()
+        scratch = getattr(args, "scratch", None) or Path(tmp) / "scratch"
+        scratch.mkdir(parents=True, exist_ok=True)
         yield data, scratch
 
 

@@ -216,6 +216,23 @@ def connect(
     raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
+def materialize(expr: ir.Table) -> ir.Table:
+    """``expr`` computed once and kept by its own engine for the rest of the connection: a
+    temporary table on DuckDB, a cached DataFrame behind a temporary view on Spark.
+
+    For stages that read one intermediate result several times (Ibis' ``cache()`` would do,
+    but its clean-up runs at garbage collection and fails once the run's connection is closed).
+    """
+    backend = expr._find_backend()
+    name = _temp_name()
+    if getattr(backend, "name", "") == "pyspark":
+        backend._run_pre_execute_hooks(expr)
+        df = backend._session.sql(backend.compile(expr)).cache()
+        df.createOrReplaceTempView(name)
+        return backend.table(name)
+    return backend.create_table(name, expr, temp=True)
+
+
 _SCRATCH: list[str] = []
 
 

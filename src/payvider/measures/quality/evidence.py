@@ -16,9 +16,24 @@ def _norm(code: ir.StringValue) -> ir.StringValue:
     return code.upper().replace(".", "").strip()
 
 
-def coded_evidence(tables: dict[str, ir.Table]) -> ir.Table:
+def _kept(code: ir.StringValue, prefixes: frozenset[str] | None) -> ir.BooleanValue:
+    """Whether a normalised code may match one of ``prefixes`` (codes cut to 3 characters)."""
+    if prefixes is None:
+        return ibis.literal(True)
+    cond = ibis.literal(False)
+    for n in sorted({len(p) for p in prefixes}):
+        cond = cond | code.substr(0, n).isin(sorted(p for p in prefixes if len(p) == n))
+    return cond
+
+
+def coded_evidence(tables: dict[str, ir.Table], prefixes: frozenset[str] | None = None) -> ir.Table:
     """member_id, code, event_date, source ('claims' or 'ehr') and code_type from whichever
-    inputs exist."""
+    inputs exist.
+
+    ``prefixes`` (codes cut to at most three characters, e.g. from
+    :func:`payvider.measures.quality.framework.value_set_prefixes`) keeps only rows whose code
+    can belong to a value set: a superset of what any measure looks for, a small part of every
+    claim line's code."""
     parts = []
     claims = tables.get("final_medical_claim")
     if claims is not None:
@@ -82,6 +97,7 @@ def coded_evidence(tables: dict[str, ir.Table]) -> ir.Table:
             )
     if not parts:
         raise ValueError("no claims or linked EHR tables to take coded evidence from")
+    parts = [p.filter(_kept(p.code, prefixes)) for p in parts]
     return ibis.union(*parts).distinct()
 
 

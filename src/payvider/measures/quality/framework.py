@@ -18,6 +18,7 @@ import ibis
 import ibis.expr.datatypes as dt_
 import ibis.expr.types as ir
 
+from payvider.engine.backends import materialize
 from payvider.reference import read_csv
 
 #: z of a two-sided 95% interval.
@@ -104,6 +105,15 @@ def value_set(name: str, system: str | None = None) -> tuple[str, ...]:
     return codes
 
 
+@cache
+def value_set_prefixes() -> frozenset[str]:
+    """The first three characters (or the whole code, when shorter) of every code of every
+    shipped value set, normalised like coded evidence: upper case, no dots."""
+    return frozenset(
+        r["code"].upper().replace(".", "").strip()[:3] for r in read_csv("quality_value_sets.csv")
+    )
+
+
 def code_in(col: ir.StringValue, name: str, system: str | None = None) -> ir.BooleanValue:
     """Whether a code (dots removed, upper case) is in a value set; prefix sets match by prefix."""
     code = col.upper().replace(".", "")
@@ -154,16 +164,31 @@ def continuous_enrollment(
     last = dt.date(end.year, end.month, 1)
     anchor = anchor or end
     anchor_month = dt.date(anchor.year, anchor.month, 1)
+    key = (member_months.op(), first, last, allowed_gap_months, anchor_month)
+    if key in _ENROLLED:
+        return _ENROLLED[key]
     mm = member_months.filter(member_months.month.between(first, last))
+    # member_months has one row per member, payer and month: counting rows counts months.
     g = mm.group_by(["member_id", "payer"]).aggregate(
-        months=mm.month.nunique(),
+        months=mm.count(),
         anchored=(mm.month == anchor_month).any(),
         gender=mm.gender.max(),
         birth_date=mm.birth_date.max(),
     )
     need = months_between(first, last) - allowed_gap_months
     g = g.filter((g.months >= need) & g.anchored)
-    return g.select("member_id", "payer", "gender", "birth_date")
+    # Several measures ask for the same period: computed once per run and kept by the engine.
+    _ENROLLED[key] = materialize(g.select("member_id", "payer", "gender", "birth_date"))
+    return _ENROLLED[key]
+
+
+#: Continuous-enrollment populations already computed, by member-months table and window.
+_ENROLLED: dict[tuple, ir.Table] = {}
+
+
+def forget_enrollment() -> None:
+    """Drop the kept continuous-enrollment populations (a new run brings new member months)."""
+    _ENROLLED.clear()
 
 
 def measure_rows(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from payvider.engine.backends import materialize
 from payvider.marts.encounters import inpatient_claims
 from payvider.measures.quality.ed_visits import ED_VISITS, ed_rows
 from payvider.measures.quality.evidence import coded_evidence, linked_observations
@@ -20,7 +21,14 @@ from payvider.measures.quality.extra_stages import (
     extra_member_rows,
 )
 from payvider.measures.quality.followup import SPEC_7, SPEC_30, followup_rows, visits
-from payvider.measures.quality.framework import MeasureSpec, Period, care_gaps, summarize
+from payvider.measures.quality.framework import (
+    MeasureSpec,
+    Period,
+    care_gaps,
+    forget_enrollment,
+    summarize,
+    value_set_prefixes,
+)
 from payvider.measures.quality.hybrid import BP, HBA1C, hybrid_rows
 from payvider.measures.quality.opioids import SPECS as OPIOID_SPECS
 from payvider.measures.quality.opioids import opioid_rows
@@ -41,6 +49,7 @@ def measurement_periods(member_months: ir.Table) -> list[Period]:
 
 def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = None) -> ir.Table:
     """Member-level rows of all measures whose inputs are present."""
+    forget_enrollment()
     mm = tables["member_months"]
     periods = periods or measurement_periods(mm)
     attribution = tables.get("attribution")
@@ -70,7 +79,8 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
                 attribution,
             )
         )
-    ev = coded_evidence(tables)
+    # Computed once: every measure and exclusion filters it by its value sets.
+    ev = _materialized(coded_evidence(tables, value_set_prefixes()))
     parts.append(screening_rows(ev, mm, periods, attribution))
     if tables.get("observation") is not None and tables.get("member_patient_crosswalk") is not None:
         obs = linked_observations(tables["observation"], tables["member_patient_crosswalk"])
@@ -81,7 +91,15 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
     if tables.get("claims_enriched") is not None:
         parts.append(ed_rows(tables["claims_enriched"], mm, periods, attribution))
     rows = ibis.union(*parts)
-    return apply_shared_exclusions(rows, tables.get("claims_enriched"), ev, mm, periods)
+    rows = apply_shared_exclusions(rows, tables.get("claims_enriched"), ev, mm, periods)
+    forget_enrollment()  # the expression keeps what it uses; the run's next stages start afresh
+    return rows
+
+
+def _materialized(expr: ir.Table) -> ir.Table:
+    """``expr`` computed once and kept by its engine, so that the measures that read it do not
+    each recompute it within one large query."""
+    return materialize(expr)
 
 
 def _principal_dx(tables: dict[str, ir.Table]) -> ir.Table | None:
