@@ -35,6 +35,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from payvider.engine.backends import materialize
+
 Model = Literal["V24", "V28"]
 Basis = Literal["prospective", "concurrent"]
 MODELS: tuple[str, ...] = ("V24", "V28")
@@ -760,8 +762,9 @@ def risk_scores_all_models(
         if model not in MODELS:
             raise ValueError(f"unknown CMS-HCC model {model!r}; use one of {', '.join(MODELS)}")
     offset = 1 if basis == "prospective" else 0
-    dx = qualifying_diagnoses(final_claims, diagnoses, [y - offset for y in years])
-    members = member_years(member_months, years, basis, institutional)
+    # Computed once and kept: each model's scoring reads both.
+    dx = materialize(qualifying_diagnoses(final_claims, diagnoses, [y - offset for y in years]))
+    members = materialize(member_years(member_months, years, basis, institutional))
     per_model = [
         _score_model(
             dx,
