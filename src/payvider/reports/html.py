@@ -115,6 +115,7 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
     """Write the report of run ``run_id`` (default: the newest) and return its path."""
     from payvider.reports.care_section import care_section
     from payvider.reports.cost_section import cost_section
+    from payvider.reports.dashboard_charts import dashboard_charts_section
     from payvider.reports.quality_section import quality_section
     from payvider.reports.scenarios_section import scenarios_section
     from payvider.reports.segmentation_section import segmentation_section
@@ -127,6 +128,7 @@ def write_report(workspace: Workspace, out_path: Path, run_id: str | None = None
     try:
         sections = [
             _overview(workspace, manifest),
+            dashboard_charts_section(workspace, manifest["run_id"]),
             _membership(engine, run_dir),
             _attribution(engine, run_dir),
             cost_section(engine, run_dir),

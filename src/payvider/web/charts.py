@@ -156,8 +156,15 @@ def leakage_destinations(rows: Rows) -> dict:
 
 
 def measure_rates(rows: Rows) -> dict:
-    """Each measure's rate with its 95% interval (population level, newest period)."""
-    totals = [r for r in rows if r["level"] == "total" and r["rate"] is not None]
+    """Each proportion measure's rate with its 95% interval (population level, newest period);
+    rates per 1,000 are on another scale and stay in the tables."""
+    totals = [
+        r
+        for r in rows
+        if r["level"] == "total"
+        and r["rate"] is not None
+        and r.get("unit", "proportion") == "proportion"
+    ]
     latest: dict[str, dict] = {}
     for r in sorted(totals, key=lambda r: r["period"]):
         latest[r["measure_id"]] = r
@@ -182,6 +189,7 @@ def measure_rates(rows: Rows) -> dict:
         f"Measure rates with 95% intervals (period {period})",
         xaxis_title="%",
         margin={"l": 220, "t": 50},
+        height=max(340, 60 + 26 * len(ms)),
     )
 
 
