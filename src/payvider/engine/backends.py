@@ -77,6 +77,13 @@ class DuckDBEngine(Engine):
             config["threads"] = threads
         super().__init__(ibis.duckdb.connect(**config))
 
+    def from_arrow(self, table: pa.Table, table_name: str | None = None) -> ir.Table:
+        """The Arrow table as a view DuckDB scans in place (no copy into DuckDB's memory: a
+        loaded batch would otherwise be held twice)."""
+        name = table_name or _temp_name()
+        self.con.con.register(name, table)
+        return self.con.table(name)
+
     def write_parquet(self, expr: ir.Table, path: Path) -> None:
         """Write ``expr`` with its declared integer types.
 
