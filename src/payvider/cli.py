@@ -190,12 +190,23 @@ def ingest(
     as_of: Annotated[
         str | None, typer.Option(help="Load date for date sanity checks (default today).")
     ] = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            help="Cap DuckDB's memory while validating (e.g. 2GB); beyond it DuckDB spills to "
+            "disk. Default: $PAYVIDER_DUCKDB_MEMORY_LIMIT, else DuckDB's 80% of RAM."
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Load a folder of files into the workspace as one immutable batch."""
+    import os
+
     from payvider.engine.workspace import Workspace
     from payvider.ingest.readers import ingest_path
 
+    if memory_limit:
+        os.environ["PAYVIDER_DUCKDB_MEMORY_LIMIT"] = memory_limit
     with _errors():
         when = dt.date.fromisoformat(as_of) if as_of else None
         ws = Workspace(workspace, create=True)
