@@ -44,8 +44,9 @@ def ed_rows(
     parts = []
     for p in periods:
         mm = member_months.filter(member_months.month.between(p.start, p.end))
+        # One member_months row per member, payer and month: counting rows counts months.
         exp = mm.group_by(["member_id", "payer"]).aggregate(
-            exposure_months=mm.month.nunique().cast("int64")
+            exposure_months=mm.count().cast("int64")
         )
         v = visits.filter(visits.day.between(p.start, p.end))
         v = v.group_by(_v_m=v.member_id, _v_p=v.payer).aggregate(_n=v.count().cast("int64"))

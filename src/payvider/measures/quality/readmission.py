@@ -192,7 +192,8 @@ def enrolled_after(
 ) -> ir.Table:
     """Adds ``_enrolled_after``: enrolled (same payer) in the month of ``date_col`` and the month
     ``days`` later."""
-    mm = member_months.select("member_id", "payer", "month").distinct()
+    # member_months has one row per member, payer and month already (no distinct needed).
+    mm = member_months.select("member_id", "payer", "month")
     d = rows[date_col]
     rows = rows.mutate(
         _m0=d.truncate("M").cast("date"),
