@@ -212,8 +212,8 @@ def test_discharges_without_followup_and_care_gaps(engine):
         },
     )
     provider = ibis.memtable(
-        [{"npi": "2000000002", "provider_name": "Maplewood Hospital"}],
-        schema={"npi": "string", "provider_name": "string"},
+        [{"npi": "2000000002", "provider_name": "Maplewood Hospital", "practice_zip_code": None}],
+        schema={"npi": "string", "provider_name": "string", "practice_zip_code": "string"},
     )
     lists = _lists(
         engine,

@@ -101,6 +101,14 @@ def _score_text(x: ir.FloatingValue) -> ir.StringValue:
     return x.round(2).cast("decimal(10, 2)").cast("string")
 
 
+def _directory(provider: ir.Table) -> ir.Table:
+    """Name and 3-digit practice zip per NPI: one row per NPI even when the provider file was
+    loaded in more than one batch."""
+    return provider.group_by(_p_npi=provider.npi).aggregate(
+        _p_name=provider.provider_name.min(), _p_zip3=provider.practice_zip_code[:3].min()
+    )
+
+
 def _latest_attribution(attribution: ir.Table, year: int) -> ir.Table:
     a = attribution.filter(attribution.period == year)
     return a.select(
@@ -207,9 +215,9 @@ def discharges_without_followup(
     r = g.left_join(st, g.event_id == st._s_id)
     names = ibis.null().cast("string")
     if provider is not None:
-        p = provider.group_by(_n_npi=provider.npi).aggregate(_n_name=provider.provider_name.min())
-        r = r.left_join(p, r._s_npi == p._n_npi)
-        names = r._n_name
+        p = _directory(provider)
+        r = r.left_join(p, r._s_npi == p._p_npi)
+        names = r._p_name
     where = ibis.coalesce(r._s_system, names, ibis.literal("NPI ") + r._s_npi)
     r = r.mutate(
         reason="discharged "
@@ -314,10 +322,7 @@ def steerable_leakage(
     c = c.filter(c._service.notnull())
 
     # Supply: in-system providers of each service, by the 3-digit zip of their practice.
-    # One row per NPI even when the provider file was loaded in more than one batch.
-    p = provider.group_by(_p_npi=provider.npi).aggregate(
-        _p_name=provider.provider_name.min(), _p_zip3=provider.practice_zip_code[:3].min()
-    )
+    p = _directory(provider)
     supply = c.filter(c.in_partner_system & c._npi.notnull())
     supply = supply.group_by([supply._service, supply._npi]).aggregate(_lines=supply.count())
     supply = supply.join(p, supply._npi == p._p_npi).filter(lambda t: t._p_zip3.notnull())

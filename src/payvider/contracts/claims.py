@@ -189,20 +189,26 @@ def _truncate(totals: ir.Table, point: Decimal | None) -> ir.Table:
     )
 
 
+#: What a drill-down row tells of its claim line (null on a member's truncation row).
+_LINE_COLUMNS = (
+    "claim_id",
+    "claim_line_number",
+    "claim_type",
+    "service_date",
+    "service_category_1",
+    "service_category",
+    "provider_npi",
+    "health_system",
+    "in_partner_system",
+)
+
+
 def _drill_lines(lines: ir.Table, members: ir.Table) -> ir.Table:
     claim_rows = lines.mutate(entry=ibis.literal("claim_line")).select(
         "member_id",
         "payer",
         "entry",
-        "claim_id",
-        "claim_line_number",
-        "claim_type",
-        "service_date",
-        "service_category_1",
-        "service_category",
-        "provider_npi",
-        "health_system",
-        "in_partner_system",
+        *_LINE_COLUMNS,
         amount=lines.amount.cast(SUM),
     )
     m = members.filter(members.excess_removed > 0)
@@ -211,20 +217,7 @@ def _drill_lines(lines: ir.Table, members: ir.Table) -> ir.Table:
         member_id=m.member_id,
         payer=m.payer,
         entry=ibis.literal("high_cost_truncation"),
-        **{
-            name: ibis.null().cast(s[name])
-            for name in (
-                "claim_id",
-                "claim_line_number",
-                "claim_type",
-                "service_date",
-                "service_category_1",
-                "service_category",
-                "provider_npi",
-                "health_system",
-                "in_partner_system",
-            )
-        },
+        **{name: ibis.null().cast(s[name]) for name in _LINE_COLUMNS},
         amount=(-m.excess_removed).cast(SUM),
     )
     return claim_rows.union(trunc_rows, distinct=False)

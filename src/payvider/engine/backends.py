@@ -42,7 +42,7 @@ class Engine:
 
     def materialize(self, expr: ir.Table, table_name: str | None = None) -> ir.Table:
         """Compute ``expr`` once and keep the result as a table of the engine."""
-        return self.con.create_table(table_name or _temp_name(), expr, temp=True)
+        return materialize(expr, table_name)
 
     def write_parquet(self, expr: ir.Table, path: Path) -> None:
         raise NotImplementedError
@@ -223,7 +223,7 @@ def connect(
     raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
-def materialize(expr: ir.Table) -> ir.Table:
+def materialize(expr: ir.Table, table_name: str | None = None) -> ir.Table:
     """``expr`` computed once and kept by its own engine for the rest of the connection: a
     temporary table on DuckDB, a cached DataFrame behind a temporary view on Spark.
 
@@ -231,7 +231,7 @@ def materialize(expr: ir.Table) -> ir.Table:
     but its clean-up runs at garbage collection and fails once the run's connection is closed).
     """
     backend = expr._find_backend()
-    name = _temp_name()
+    name = table_name or _temp_name()
     if getattr(backend, "name", "") == "pyspark":
         backend._run_pre_execute_hooks(expr)
         df = backend._session.sql(backend.compile(expr)).cache()
