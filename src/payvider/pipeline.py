@@ -190,9 +190,10 @@ COST_STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "member_month_cost",
-        ("claims_enriched",),
-        "Allowed and paid per member, month, service category and in/out of the partner system.",
-        lambda t, p: member_month_costs(t["claims_enriched"]),
+        ("claims_enriched", "member_months", "attribution"),
+        "Allowed and paid per member, month, service category and in/out of the partner system, "
+        "with the member month's enrollment, product line and attribution.",
+        lambda t, p: member_month_costs(t["claims_enriched"], t["member_months"], t["attribution"]),
     ),
     Stage(
         "cost_pmpm",

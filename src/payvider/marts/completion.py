@@ -133,12 +133,13 @@ def lag_triangle(
     if by_product_line:
         if member_months is None:
             raise ValueError("by_product_line needs member_months (the member's product line)")
+        # one row per member, payer and month (the member_months stage guarantees it)
         mm = member_months.select(
             mm_member_id=member_months.member_id,
             mm_payer=member_months.payer,
             mm_index=_month_index(member_months.month),
             product_line=member_months.product_line,
-        ).distinct()
+        )
         lines = lines.left_join(
             mm,
             (lines.member_id == mm.mm_member_id)
@@ -414,9 +415,10 @@ def completion_factors(
 
 
 def member_months_by_month(member_months: ir.Table, by_product_line: bool = False) -> ir.Table:
-    """Member months per payer (× product line) × month: the PMPM denominator."""
+    """Member months per payer (× product line) × month: the PMPM denominator (``member_months``
+    has one row per member, payer and month, so rows are counted)."""
     keys = ["payer", "month"] + (["product_line"] if by_product_line else [])
-    mm = member_months.select("member_id", *keys).distinct()
+    mm = member_months
     return mm.group_by(keys).aggregate(member_months=mm.count().cast("int64"))
 
 

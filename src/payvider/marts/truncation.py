@@ -48,7 +48,7 @@ def truncate_high_cost(
         mm = member_months
         years = mm.group_by(
             mm_member_id=mm.member_id, mm_payer=mm.payer, mm_year=mm.month.year().cast("int64")
-        ).aggregate(member_months=mm.month.nunique().cast("int64"))
+        ).aggregate(member_months=mm.count().cast("int64"))  # one row per member month
         joined = years.outer_join(
             totals,
             (years.mm_member_id == totals.member_id)

@@ -33,13 +33,27 @@ def attributed_member_months(member_months: ir.Table, attribution: ir.Table) -> 
     )
 
 
-def member_month_costs(claims_enriched: ir.Table) -> ir.Table:
+#: What ``member_month_cost`` carries of its member month (null outside enrollment).
+MEMBER_MONTH_ATTRIBUTES = ("product_line", "zip_code", "organization_id", "partner_flag")
+
+
+def member_month_costs(
+    claims_enriched: ir.Table,
+    member_months: ir.Table | None = None,
+    attribution: ir.Table | None = None,
+) -> ir.Table:
     """Allowed and paid per member × payer × month × service category × in/out of the partner
     system: the run's ``member_month_cost`` table, which PMPM, member-year cost, reconciliation and
     trend read instead of the claim lines (on the generated book, 23 million rows for 40 million
-    lines)."""
+    lines).
+
+    With ``member_months`` and ``attribution``, each row also carries its member month: whether the
+    member was ``enrolled`` then, and the month's product line, ZIP code and attribution (as
+    :func:`attributed_member_months` gives them). The join is made here once, so the tables built
+    on costs aggregate this one without joining 23 million rows to 24 million member months again.
+    """
     c = claims_enriched
-    return c.group_by(
+    costs = c.group_by(
         member_id=c.member_id,
         payer=c.payer,
         month=c.service_month,
@@ -52,6 +66,34 @@ def member_month_costs(claims_enriched: ir.Table) -> ir.Table:
         allowed_amount=money_sum(c.allowed_amount),
         paid_amount=money_sum(c.paid_amount),
     )
+    if member_months is None or attribution is None:
+        return costs
+    return with_member_month(costs, member_months, attribution)
+
+
+def with_member_month(costs: ir.Table, member_months: ir.Table, attribution: ir.Table) -> ir.Table:
+    """Cost rows (keyed by member, payer, month) with ``year``, ``enrolled`` and
+    :data:`MEMBER_MONTH_ATTRIBUTES` of their member month. Member months are unique per key, so
+    the join never multiplies a row."""
+    mm = attributed_member_months(member_months, attribution)
+    mm = mm.select(*MONTH_KEY, *MEMBER_MONTH_ATTRIBUTES, _enrolled=ibis.literal(True))
+    j = costs.left_join(mm, list(MONTH_KEY))
+    return j.select(
+        *costs.columns,
+        year=j.month.year().cast("int64"),
+        enrolled=j._enrolled.fill_null(False),
+        **{a: j[a] for a in MEMBER_MONTH_ATTRIBUTES},
+    )
+
+
+def costs_with_member_months(
+    member_month_cost: ir.Table, member_months: ir.Table, attribution: ir.Table
+) -> ir.Table:
+    """``member_month_cost`` with its member months' attributes (joined when a table made without
+    them is given, e.g. by an earlier run)."""
+    if "enrolled" in member_month_cost.columns:
+        return member_month_cost
+    return with_member_month(member_month_cost, member_months, attribution)
 
 
 def cost_pmpm(
@@ -66,16 +108,17 @@ def cost_pmpm(
     cell = ["month", "product_line", "organization_id", "partner_flag"]
     mm = attributed_member_months(member_months, attribution)
     denominators = mm.group_by(cell).aggregate(member_months=mm.count().cast("int64"))
-    costs = member_month_cost
-    j = costs.inner_join(mm.select(*MONTH_KEY, *cell[1:]), list(MONTH_KEY))
-    by_category = j.group_by([*cell, "service_category_1", "service_category"]).aggregate(
-        allowed_amount=money_sum(j.allowed_amount), paid_amount=money_sum(j.paid_amount)
+    costs = costs_with_member_months(member_month_cost, member_months, attribution)
+    costs = costs.filter(costs.enrolled)
+    by_category = costs.group_by([*cell, "service_category_1", "service_category"]).aggregate(
+        allowed_amount=money_sum(costs.allowed_amount), paid_amount=money_sum(costs.paid_amount)
     )
-    totals = j.group_by(cell).aggregate(
+    # the total of a cell adds up its categories (exact decimals: the same as adding the rows)
+    totals = by_category.group_by(cell).aggregate(
         service_category_1=ibis.literal(ALL),
         service_category=ibis.literal(ALL),
-        allowed_amount=money_sum(j.allowed_amount),
-        paid_amount=money_sum(j.paid_amount),
+        allowed_amount=money_sum(by_category.allowed_amount),
+        paid_amount=money_sum(by_category.paid_amount),
     )
     amounts = by_category.union(totals.select(*by_category.columns), distinct=False)
     zero = ibis.literal(0).cast(amounts.allowed_amount.type())
@@ -113,8 +156,8 @@ def member_year_cost(
         organization_id=mm.organization_id.argmax(mm.month),
         partner_flag=mm.partner_flag.argmax(mm.month),
     )
-    costs = member_month_cost
-    j = costs.inner_join(mm.select(*MONTH_KEY, "year"), list(MONTH_KEY))
+    costs = costs_with_member_months(member_month_cost, member_months, attribution)
+    j = costs.filter(costs.enrolled)
     groups = ("inpatient", "outpatient", "professional", "ancillary", "pharmacy")
     zero = ibis.literal(0).cast(costs.allowed_amount.type())
     amounts = j.group_by(["member_id", "payer", "year"]).aggregate(
@@ -148,16 +191,19 @@ def member_year_cost(
     )
 
 
-def cost_reconciliation(member_month_cost: ir.Table, member_months: ir.Table) -> ir.Table:
+def cost_reconciliation(
+    member_month_cost: ir.Table, member_months: ir.Table, attribution: ir.Table | None = None
+) -> ir.Table:
     """Every final line and dollar: counted in a member month, or outside enrollment (and why)."""
-    c = member_month_cost
-    months = member_months.select(*MONTH_KEY).distinct().mutate(_enrolled=ibis.literal(True))
-    j = c.left_join(
-        months,
-        [c.member_id == months.member_id, c.payer == months.payer, c.month == months.month],
-    )
-    status = ibis.ifelse(j._enrolled.fill_null(False), "in_member_month", "outside_enrollment")
-    j = j.mutate(status=status)
+    if "enrolled" in member_month_cost.columns:
+        enrolled = member_month_cost.enrolled
+        j = member_month_cost
+    else:  # a table made without its member months: look them up
+        c = member_month_cost
+        months = member_months.select(*MONTH_KEY).mutate(_enrolled=ibis.literal(True))
+        j = c.left_join(months, list(MONTH_KEY))
+        enrolled = j._enrolled.fill_null(False)
+    j = j.mutate(status=ibis.ifelse(enrolled, "in_member_month", "outside_enrollment"))
     return (
         j.group_by(["status", "service_category_1"])
         .aggregate(

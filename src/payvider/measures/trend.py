@@ -18,9 +18,15 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from payvider.engine.backends import materialize
 from payvider.marts.arith import count_sum, money_sum, ratio
-from payvider.measures.cost import MONTH_KEY
-from payvider.population.scopes import Scope, scope_member_months
+from payvider.measures.cost import (
+    MEMBER_MONTH_ATTRIBUTES,
+    MONTH_KEY,
+    attributed_member_months,
+    costs_with_member_months,
+)
+from payvider.population.scopes import Scope, in_scope
 
 #: Exact type for risk scores and market figures while they are summed over member months.
 RISK = "decimal(18, 6)"
@@ -44,6 +50,35 @@ def market_by_month(market_benchmark: ir.Table, region: str | None = None) -> ir
     )
 
 
+def trend_member_months(
+    member_months: ir.Table,
+    attribution: ir.Table,
+    market_benchmark: ir.Table,
+    risk_scores: ir.Table | None = None,
+    region: str | None = None,
+) -> ir.Table:
+    """Member months with what a trend adds up over them: the member's risk score of the year
+    (``_risk``; 1 without scores) and the market PMPM and risk of the month's product line."""
+    mm = attributed_member_months(member_months, attribution)
+    # view(): a relation boundary, so the computed year can be a join key (Ibis join chains
+    # accept only plain columns in their predicates).
+    mm = mm.select(*MONTH_KEY, *MEMBER_MONTH_ATTRIBUTES, year=mm.month.year().cast("int64")).view()
+    if risk_scores is not None:
+        r = risk_scores.select(
+            "member_id", "payer", "year", _risk=risk_scores.risk_score.cast(RISK)
+        )
+        mm = (
+            mm.left_join(r, [mm.member_id == r.member_id, mm.payer == r.payer, mm.year == r.year])
+            .select(*[mm[c] for c in mm.columns], r._risk)
+            .view()
+        )
+    else:  # no scores: every member month counts at risk 1
+        mm = mm.mutate(_risk=ibis.literal(1).cast(RISK))
+    market = market_by_month(market_benchmark, region)
+    j = mm.left_join(market, [mm.month == market.month, mm.product_line == market.product_line])
+    return j.select(*[mm[c] for c in mm.columns], market.market_pmpm, market.market_risk)
+
+
 def scope_trend(
     scope: Scope,
     member_month_cost: ir.Table,
@@ -52,59 +87,41 @@ def scope_trend(
     market_benchmark: ir.Table,
     risk_scores: ir.Table | None = None,
     region: str | None = None,
+    months: ir.Table | None = None,
 ) -> ir.Table:
     """One row per year of ``scope``: PMPM, risk, market, trend and dollars versus the market.
 
     ``risk_scores`` has one row per member × payer × year (one model) with ``risk_score``; without
     it every member month counts at risk 1 and the adjusted figures equal the unadjusted ones.
+    ``months`` is :func:`trend_member_months` when already computed (several scopes share it).
+    Member months and dollars are added up on their own and meet per year: the dollars of a scope
+    are those of its enrolled member months, which ``member_month_cost`` rows carry.
     """
-    mm = scope_member_months(member_months, attribution, scope)
-    # view(): a relation boundary, so the computed year can be a join key (Ibis join chains
-    # accept only plain columns in their predicates).
-    mm = mm.select(*MONTH_KEY, "product_line", year=mm.month.year().cast("int64")).view()
-    c = member_month_cost.filter(member_month_cost.service_category_1 != "pharmacy")
-    spend = c.group_by(member_id=c.member_id, payer=c.payer, month=c.month).aggregate(
-        allowed=money_sum(c.allowed_amount), paid=money_sum(c.paid_amount)
-    )
-    if risk_scores is not None:
-        r = risk_scores.select(
-            "member_id", "payer", "year", _risk=risk_scores.risk_score.cast(RISK)
+    if months is None:
+        months = trend_member_months(
+            member_months, attribution, market_benchmark, risk_scores, region
         )
-        mm = (
-            mm.left_join(r, [mm.member_id == r.member_id, mm.payer == r.payer, mm.year == r.year])
-            .select(mm.member_id, mm.payer, mm.month, mm.product_line, mm.year, r._risk)
-            .view()
-        )
-    else:  # no scores: every member month counts at risk 1
-        mm = mm.mutate(_risk=ibis.literal(1).cast(RISK))
-    market = market_by_month(market_benchmark, region)
-    j = (
-        mm.left_join(
-            spend,
-            [mm.member_id == spend.member_id, mm.payer == spend.payer, mm.month == spend.month],
-        )
-        .left_join(market, [mm.month == market.month, mm.product_line == market.product_line])
-        .select(
-            mm.member_id,
-            mm.year,
-            mm._risk,
-            spend.allowed,
-            spend.paid,
-            market.market_pmpm,
-            market.market_risk,
-        )
-    )
-    zero = ibis.literal(0).cast(spend.allowed.type())
-    y = j.group_by("year").aggregate(
+    j = in_scope(months, scope)
+    m = j.group_by("year").aggregate(
         members=j.member_id.nunique().cast("int64"),
         member_months=j.count().cast("int64"),
-        allowed_amount=money_sum(j.allowed.fill_null(zero)),
-        paid_amount=money_sum(j.paid.fill_null(zero)),
         risk_sum=j._risk.sum(),
         risk_months=count_sum(ibis.ifelse(j._risk.notnull(), 1, 0)),
         market_pmpm_sum=j.market_pmpm.sum(),
         market_risk_sum=j.market_risk.sum(),
         market_months=count_sum(ibis.ifelse(j.market_pmpm.notnull(), 1, 0)),
+    )
+    c = costs_with_member_months(member_month_cost, member_months, attribution)
+    c = in_scope(c.filter(c.enrolled & (c.service_category_1 != "pharmacy")), scope)
+    spend = c.group_by("year").aggregate(
+        allowed=money_sum(c.allowed_amount), paid=money_sum(c.paid_amount)
+    )
+    y = m.left_join(spend, "year")
+    zero = ibis.literal(0).cast(spend.allowed.type())
+    y = y.select(
+        *[y[col] for col in m.columns],
+        allowed_amount=y.allowed.fill_null(zero),
+        paid_amount=y.paid.fill_null(zero),
     )
     y = y.mutate(
         scope=ibis.literal(scope.name),
@@ -178,10 +195,20 @@ def cost_trend(
     risk_scores: ir.Table | None = None,
     region: str | None = None,
 ) -> ir.Table:
-    """:func:`scope_trend` for several scopes, stacked."""
+    """:func:`scope_trend` for several scopes, stacked (their member months computed once)."""
+    months = trend_member_months(member_months, attribution, market_benchmark, risk_scores, region)
+    if len(scopes) > 1:
+        months = materialize(months)
     parts = [
         scope_trend(
-            s, member_month_cost, member_months, attribution, market_benchmark, risk_scores, region
+            s,
+            member_month_cost,
+            member_months,
+            attribution,
+            market_benchmark,
+            risk_scores,
+            region,
+            months=months,
         )
         for s in scopes
     ]

@@ -127,7 +127,14 @@ def scope_member_months(member_months: ir.Table, attribution: ir.Table, scope: S
         partner_flag=attribution.partner_flag,
         rule=attribution.rule,
     )
-    j = mm.left_join(a, ["period", "member_id", "payer"])
+    return in_scope(mm.left_join(a, ["period", "member_id", "payer"]), scope)
+
+
+def in_scope(table: ir.Table, scope: Scope) -> ir.Table:
+    """The rows of ``table`` in ``scope``: any table with the member month's ``month``,
+    ``product_line``, ``zip_code``, ``partner_flag`` and ``organization_id`` (member months with
+    their attribution, or cost rows that carry them)."""
+    j = table
     conditions = []
     if scope.product_lines:
         conditions.append(j.product_line.isin(scope.product_lines))
