@@ -59,7 +59,7 @@ def trend_member_months(
 ) -> ir.Table:
     """Member months with what a trend adds up over them: the member's risk score of the year
     (``_risk``; 1 without scores) and the market PMPM and risk of the month's product line."""
-    mm = attributed_member_months(member_months, attribution)
+    mm = attributed_member_months(member_months, attribution, ("product_line", "zip_code"))
     # view(): a relation boundary, so the computed year can be a join key (Ibis join chains
     # accept only plain columns in their predicates).
     mm = mm.select(*MONTH_KEY, *MEMBER_MONTH_ATTRIBUTES, year=mm.month.year().cast("int64")).view()
