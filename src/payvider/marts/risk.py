@@ -26,8 +26,9 @@ rounded half up at each CMS step, so both engines give identical results. See ``
 from __future__ import annotations
 
 import csv
+import operator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, reduce
 from importlib import resources
 from typing import Literal
 
@@ -350,6 +351,20 @@ def _clamp(value: ir.IntegerValue, low: int, high: int) -> ir.IntegerValue:
     return ibis.greatest(ibis.least(value, high), low)
 
 
+def _in_years(date: ir.DateValue, years: list[int]) -> ir.BooleanValue:
+    """``date`` falls in one of ``years``, as date ranges (cheaper than extracting the year)."""
+    runs: list[list[int]] = []
+    for y in sorted(set(years)):
+        if runs and runs[-1][1] == y - 1:
+            runs[-1][1] = y
+        else:
+            runs.append([y, y])
+    return reduce(
+        operator.or_,
+        [(date >= ibis.date(a, 1, 1)) & (date < ibis.date(b + 1, 1, 1)) for a, b in runs],
+    )
+
+
 def qualifying_diagnoses(
     final_claims: ir.Table,
     diagnoses: ir.Table,
@@ -387,16 +402,16 @@ def qualifying_diagnoses(
     bills = _bill_classes(c)
     lines = lines.left_join(bills, lines.bill_type_code == bills.bill_key)
     eligible = _eligible_raw_hcpcs(c)
-    lines = lines.left_join(
-        eligible,
-        [lines.hcpcs_code == eligible.hcpcs_raw, lines.hcpcs_year == eligible.eligible_year],
-    )
+    lines = lines.left_join(eligible, lines.hcpcs_code == eligible.hcpcs_raw)
+    has_code = ibis.cases(
+        *[(lines.hcpcs_year == y, lines[f"eligible_{y}"]) for y in HCPCS_LIST_YEARS]
+    ).fill_null(False)
     institutional = lines.claim_type == "institutional"
     inpatient = institutional & lines.inpatient.fill_null(False)
     needs_code = (lines.claim_type == "professional") | (
         institutional & lines.outpatient.fill_null(False)
     )
-    claims = lines.filter(inpatient | (needs_code & lines.hcpcs_raw.notnull())).select(
+    claims = lines.filter(inpatient | (needs_code & has_code)).select(
         "claim_id", "member_id", "payer", "service_year"
     )
     d = diagnoses
@@ -429,11 +444,14 @@ def _bill_classes(final_claims: ir.Table) -> ir.Table:
 
 
 def _eligible_raw_hcpcs(final_claims: ir.Table) -> ir.Table:
-    """The claims' distinct CPT/HCPCS codes, as written, with each year they are eligible."""
+    """The claims' distinct CPT/HCPCS codes, as written, that are eligible in any year, with one
+    flag per list year (``eligible_2023`` ...), so lines look them up by the code alone."""
     raw = final_claims.select(hcpcs_raw=final_claims.hcpcs_code).distinct()
     el = eligible_hcpcs()
     j = raw.inner_join(el, raw.hcpcs_raw.strip().upper() == el.eligible_hcpcs)
-    return j.select("hcpcs_raw", eligible_year=j.hcpcs_year).distinct()
+    return j.group_by("hcpcs_raw").aggregate(
+        **{f"eligible_{y}": (j.hcpcs_year == y).any() for y in HCPCS_LIST_YEARS}
+    )
 
 
 # --- demographics ----------------------------------------------------------------------------------
@@ -466,12 +484,10 @@ def member_years(
     # side (so the prior year's count needs no window); member months are unique per member,
     # payer and month, so the latest month's row is then found by a join on that month.
     mm = member_months.select("member_id", "payer", "month")
-    year = mm.month.year().cast("int64")
-    mm = mm.filter(year.isin(scope))
-    year = mm.month.year().cast("int64")
+    mm = mm.filter(_in_years(mm.month, scope))
     spans = mm.group_by(["member_id", "payer"]).aggregate(
-        **{f"months_{y}": mm.count(where=year == y) for y in scope},
-        **{f"latest_{y}": mm.month.max(where=year == y) for y in wanted},
+        **{f"months_{y}": mm.count(where=_in_years(mm.month, [y])) for y in scope},
+        **{f"latest_{y}": mm.month.max(where=_in_years(mm.month, [y])) for y in wanted},
     )
     years_t = ibis.memtable(pa.table({"year": wanted}, schema=_schema(year="int64")))
     per_year = spans.cross_join(years_t)
