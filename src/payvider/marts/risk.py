@@ -603,15 +603,19 @@ def member_years(
 
 def member_hccs(dx: ir.Table, members: ir.Table, model: Model, basis: Basis) -> ir.Table:
     """HCCs per member-year after the age/sex edits and hierarchies (continuing enrollees)."""
-    t = model_tables(model)
+    return _model_hccs(diagnosed_members(dx, members, basis), model)
+
+
+def diagnosed_members(dx: ir.Table, members: ir.Table, basis: Basis) -> ir.Table:
+    """Each qualifying diagnosis of a continuing enrollee's data year, with the payment year and
+    the member's age, sex code, segment prefix and disability (what every model's HCCs need)."""
     offset = 1 if basis == "prospective" else 0
-    years = DX_MAPPING_YEARS[model]
     d = dx.select(
         "member_id",
         "payer",
         "diagnosis_code",
+        "service_year",
         year=(dx.service_year + offset).cast("int64"),
-        mapping_year=_clamp(dx.service_year + 1, years[0], years[-1]).cast("int64"),
     )
     m = members.filter(~members.new_enrollee).select(
         "member_id",
@@ -622,7 +626,15 @@ def member_hccs(dx: ir.Table, members: ir.Table, model: Model, basis: Basis) -> 
         "disabled",
         sex_code=ibis.ifelse(members.gender.fill_null("unknown") == "male", "1", "2"),
     )
-    d = d.inner_join(m, KEY)
+    return d.inner_join(m, KEY)
+
+
+def _model_hccs(diagnosed: ir.Table, model: Model) -> ir.Table:
+    t = model_tables(model)
+    years = DX_MAPPING_YEARS[model]
+    d = diagnosed.mutate(
+        mapping_year=_clamp(diagnosed.service_year + 1, years[0], years[-1]).cast("int64")
+    )
     d = d.inner_join(t.dx_cc, ["mapping_year", "diagnosis_code"])
     e = t.edits
     d = d.left_join(e, "diagnosis_code")
@@ -793,13 +805,14 @@ def risk_scores(
         final_claims, diagnoses, [y - offset for y in years], mapped_diagnosis_codes((model,))
     )
     members = member_years(member_months, years, basis, institutional)
+    diagnosed = diagnosed_members(dx, members, basis)
     return _score_model(
-        dx, members, model, basis, years, normalization_factors, coding_pattern_adjustment
+        diagnosed, members, model, basis, years, normalization_factors, coding_pattern_adjustment
     )
 
 
 def _score_model(
-    dx: ir.Table,
+    diagnosed: ir.Table,
     members: ir.Table,
     model: Model,
     basis: Basis,
@@ -807,7 +820,7 @@ def _score_model(
     normalization_factors: dict[int, float] | None,
     coding_pattern_adjustment: float,
 ) -> ir.Table:
-    hccs = member_hccs(dx, members, model, basis)
+    hccs = _model_hccs(diagnosed, model)
     out = score_members(
         members, hccs, model, years, normalization_factors, coding_pattern_adjustment
     )
@@ -838,15 +851,15 @@ def risk_scores_all_models(
         if model not in MODELS:
             raise ValueError(f"unknown CMS-HCC model {model!r}; use one of {', '.join(MODELS)}")
     offset = 1 if basis == "prospective" else 0
-    # Computed once and kept: each model's scoring reads both.
-    codes = mapped_diagnosis_codes(tuple(sorted(set(models))))
-    dx = materialize(
-        qualifying_diagnoses(final_claims, diagnoses, [y - offset for y in years], codes)
-    )
+    # Computed once and kept: each model's scoring reads both (the diagnoses already joined to
+    # the members, and only the codes some model maps).
     members = materialize(member_years(member_months, years, basis, institutional))
+    codes = mapped_diagnosis_codes(tuple(sorted(set(models))))
+    dx = qualifying_diagnoses(final_claims, diagnoses, [y - offset for y in years], codes)
+    diagnosed = materialize(diagnosed_members(dx, members, basis))
     per_model = [
         _score_model(
-            dx,
+            diagnosed,
             members,
             model,
             basis,
