@@ -699,7 +699,11 @@ def score_members(
     count_var = ibis.ifelse(n.hcc_count >= 10, "10p", n.hcc_count.cast("string"))
     cc_ = coef("count")
     n = n.left_join(cc_, (n.prefix + "_d" + count_var) == cc_.name_count).select(
-        *KEY, "disease", "hcc_count", "hcc_list", count=cc_.value_count.fill_null(0)
+        *KEY,
+        "disease",
+        "hcc_count",
+        count=cc_.value_count.fill_null(0),
+        hccs=n.hcc_list.sort().map(lambda x: x.cast("string")).join(","),
     )
     # disease interactions: every HCC term present (and the member disabled when required)
     it = t.interaction_terms
@@ -724,7 +728,9 @@ def score_members(
             m.value_cell.fill_null(0) + m.value_origdis.fill_null(0) + m.value_mcaid.fill_null(0)
         ).cast("int64")
     )
-    j = m.left_join(parts, KEY).left_join(n, KEY)
+    # every member-year with interactions has HCCs: one join of the member years with both
+    hp = n.left_join(parts, KEY).select(*[n[c] for c in n.columns], interaction=parts.interaction)
+    j = m.left_join(hp, KEY)
     demographic = j.demographic
     disease = j.disease.fill_null(0)
     interaction = j.interaction.fill_null(0)
@@ -743,7 +749,6 @@ def score_members(
     else:
         final = normalised
         applied = ibis.literal(0)
-    hcc_list = j.hcc_list.sort().map(lambda x: x.cast("string")).join(",")
     return j.select(
         "member_id",
         "payer",
@@ -767,7 +772,7 @@ def score_members(
         coding_pattern_adjustment=applied / 1000.0,
         risk_score=final / 1000.0,
         hcc_count=j.hcc_count.fill_null(0).cast("int64"),
-        hccs=hcc_list.fill_null(""),
+        hccs=j.hccs.fill_null(""),
     )
 
 
