@@ -359,6 +359,8 @@ def _in_years(date: ir.DateValue, years: list[int]) -> ir.BooleanValue:
             runs[-1][1] = y
         else:
             runs.append([y, y])
+    if not runs:
+        return ibis.literal(False)
     return reduce(
         operator.or_,
         [(date >= ibis.date(a, 1, 1)) & (date < ibis.date(b + 1, 1, 1)) for a, b in runs],
@@ -476,6 +478,8 @@ def member_years(
     scored on the institutional model (long-term nursing-home residents, from MDS assessments).
     """
     wanted = sorted(set(years))
+    if not wanted:
+        raise ValueError("member_years needs at least one payment year")
     if basis not in ("prospective", "concurrent"):
         raise ValueError(f"unknown basis {basis!r}; use prospective or concurrent")
     prior = {y: y - 1 for y in wanted} if basis == "prospective" else {}
