@@ -486,7 +486,8 @@ def member_years(
     scope = sorted(set(wanted) | set(prior.values()))
     # One group per member and payer, with each year's month count and latest month side by
     # side (so the prior year's count needs no window); member months are unique per member,
-    # payer and month, so the latest month's row is then found by a join on that month.
+    # payer and month (all three required), so the latest month's row is then found by a join
+    # on that month rather than by an ordered arg-max per column.
     mm = member_months.select("member_id", "payer", "month")
     mm = mm.filter(_in_years(mm.month, scope))
     spans = mm.group_by(["member_id", "payer"]).aggregate(
