@@ -26,8 +26,9 @@ rounded half up at each CMS step, so both engines give identical results. See ``
 from __future__ import annotations
 
 import csv
+import operator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, reduce
 from importlib import resources
 from typing import Literal
 
@@ -197,6 +198,7 @@ class ModelTables:
     coefficients: ir.Table  # name (lower case), value_milli
     interaction_terms: ir.Table  # interaction, term, cc, hcc_terms, with_disabled
     coefficient_values: dict[str, int]
+    diagnosis_codes: frozenset[str]  # every ICD-10-CM code of dx_cc
 
 
 @cache
@@ -297,6 +299,16 @@ def model_tables(model: Model) -> ModelTables:
             )
         ),
         coefficient_values=coef,
+        diagnosis_codes=frozenset(dx["diagnosis_code"]),
+    )
+
+
+@cache
+def mapped_diagnosis_codes(models: tuple[str, ...]) -> ir.Table:
+    """The ICD-10-CM codes that map to a condition category in any of ``models`` (memtable)."""
+    codes = sorted(set().union(*(model_tables(m).diagnosis_codes for m in models)))
+    return ibis.memtable(
+        pa.table({"diagnosis_code": codes}, schema=_schema(diagnosis_code="string"))
     )
 
 
@@ -339,55 +351,109 @@ def _clamp(value: ir.IntegerValue, low: int, high: int) -> ir.IntegerValue:
     return ibis.greatest(ibis.least(value, high), low)
 
 
+def _in_years(date: ir.DateValue, years: list[int]) -> ir.BooleanValue:
+    """``date`` falls in one of ``years``, as date ranges (cheaper than extracting the year)."""
+    runs: list[list[int]] = []
+    for y in sorted(set(years)):
+        if runs and runs[-1][1] == y - 1:
+            runs[-1][1] = y
+        else:
+            runs.append([y, y])
+    if not runs:
+        return ibis.literal(False)
+    return reduce(
+        operator.or_,
+        [(date >= ibis.date(a, 1, 1)) & (date < ibis.date(b + 1, 1, 1)) for a, b in runs],
+    )
+
+
 def qualifying_diagnoses(
-    final_claims: ir.Table, diagnoses: ir.Table, years: list[int] | None = None
+    final_claims: ir.Table,
+    diagnoses: ir.Table,
+    years: list[int] | None = None,
+    codes: ir.Table | None = None,
 ) -> ir.Table:
     """Distinct ICD-10-CM codes per member, payer and service year from qualifying claims.
 
     A claim qualifies when any of its lines does: institutional inpatient bill types 11x/41x;
     institutional outpatient bill types (12x, 13x, 43x, 71x, 73x, 76x, 77x, 85x, 87x) and
     professional lines with a CMS risk-adjustment eligible CPT/HCPCS code of the service year.
-    The service year is that of the claim's last date of service.
+    The service year is that of the claim's last date of service. ``codes`` (a table with a
+    ``diagnosis_code`` column), when given, keeps only those (normalised) codes: scoring passes
+    the codes its mappings know, since no other code can add a condition category.
+
+    Codes are normalised once per distinct bill type, CPT/HCPCS and diagnosis code rather than
+    per line; each line then only looks its codes up.
     """
     c = final_claims
     service_date = c.claim_end_date.fill_null(c.claim_start_date)
-    bill = c.bill_type_code.fill_null("").strip()
-    bill = ibis.ifelse(bill.length() == 4, bill.substr(1), bill).substr(0, 2)
     lines = c.select(
         claim_id=c.claim_id,
         member_id=c.member_id,
         payer=c.payer,
         service_year=service_date.year().cast("int64"),
         claim_type=c.claim_type,
-        tob=bill,
-        hcpcs=c.hcpcs_code.strip().upper(),
+        bill_type_code=c.bill_type_code,
+        hcpcs_code=c.hcpcs_code,
     )
     if years:
         lines = lines.filter(lines.service_year.isin(sorted(set(years))))
     lines = lines.mutate(
         hcpcs_year=_clamp(lines.service_year, HCPCS_LIST_YEARS[0], HCPCS_LIST_YEARS[-1])
     )
-    el = eligible_hcpcs()
-    lines = lines.left_join(
-        el, [lines.hcpcs == el.eligible_hcpcs, lines.hcpcs_year == el.hcpcs_year]
-    )
+    bills = _bill_classes(c)
+    lines = lines.left_join(bills, lines.bill_type_code == bills.bill_key)
+    eligible = _eligible_raw_hcpcs(c)
+    lines = lines.left_join(eligible, lines.hcpcs_code == eligible.hcpcs_raw)
+    has_code = ibis.cases(
+        *[(lines.hcpcs_year == y, lines[f"eligible_{y}"]) for y in HCPCS_LIST_YEARS]
+    ).fill_null(False)
     institutional = lines.claim_type == "institutional"
-    inpatient = institutional & lines.tob.isin(INPATIENT_BILL_TYPES)
+    inpatient = institutional & lines.inpatient.fill_null(False)
     needs_code = (lines.claim_type == "professional") | (
-        institutional & lines.tob.isin(OUTPATIENT_BILL_TYPES)
+        institutional & lines.outpatient.fill_null(False)
     )
-    claims = (
-        lines.filter(inpatient | (needs_code & lines.eligible_hcpcs.notnull()))
-        .select("claim_id", "member_id", "payer", "service_year")
-        .distinct()
+    claims = lines.filter(inpatient | (needs_code & has_code)).select(
+        "claim_id", "member_id", "payer", "service_year"
     )
     d = diagnoses
-    d = d.filter(d.diagnosis_code_type.fill_null("icd-10-cm") == "icd-10-cm").select(
-        claim_id=d.claim_id,
-        diagnosis_code=d.diagnosis_code.strip().upper().replace(".", ""),
-    )
+    d = d.filter(d.diagnosis_code_type.fill_null("icd-10-cm") == "icd-10-cm")
+    if codes is None:
+        d = d.select(
+            claim_id=d.claim_id,
+            diagnosis_code=d.diagnosis_code.strip().upper().replace(".", ""),
+        )
+    else:
+        raw = d.select(dx_raw=d.diagnosis_code).distinct()
+        raw = raw.mutate(diagnosis_code=raw.dx_raw.strip().upper().replace(".", ""))
+        raw = raw.semi_join(codes, raw.diagnosis_code == codes.diagnosis_code)
+        d = d.inner_join(raw, d.diagnosis_code == raw.dx_raw).select(
+            "claim_id", diagnosis_code=raw.diagnosis_code
+        )
     j = claims.inner_join(d, "claim_id")
     return j.select("member_id", "payer", "service_year", "diagnosis_code").distinct()
+
+
+def _bill_classes(final_claims: ir.Table) -> ir.Table:
+    """The claims' distinct bill type codes whose type-of-bill prefix is inpatient or outpatient."""
+    b = final_claims.select(bill_key=final_claims.bill_type_code).distinct()
+    bill = b.bill_key.strip()
+    tob = ibis.ifelse(bill.length() == 4, bill.substr(1), bill).substr(0, 2)
+    b = b.mutate(
+        inpatient=tob.isin(INPATIENT_BILL_TYPES), outpatient=tob.isin(OUTPATIENT_BILL_TYPES)
+    )
+    return b.filter(b.inpatient | b.outpatient)
+
+
+def _eligible_raw_hcpcs(final_claims: ir.Table) -> ir.Table:
+    """The claims' distinct CPT/HCPCS codes, as written, that are eligible in any year, with one
+    flag per list year (``eligible_2023`` ...), so lines look them up by the code alone."""
+    raw = final_claims.select(hcpcs_raw=final_claims.hcpcs_code).distinct()
+    el = eligible_hcpcs()
+    j = raw.inner_join(el, raw.hcpcs_raw.strip().upper() == el.eligible_hcpcs)
+    return j.group_by("hcpcs_raw").aggregate(
+        **{f"eligible_{y}": (j.hcpcs_year == y).any() for y in HCPCS_LIST_YEARS}
+    )
 
 
 # --- demographics ----------------------------------------------------------------------------------
@@ -412,41 +478,54 @@ def member_years(
     scored on the institutional model (long-term nursing-home residents, from MDS assessments).
     """
     wanted = sorted(set(years))
-    mm = member_months.mutate(year=member_months.month.year().cast("int64"))
-    scope = wanted + ([y - 1 for y in wanted] if basis == "prospective" else [])
-    mm = mm.filter(mm.year.isin(sorted(set(scope))))
-    latest = mm.month
-    per_year = mm.group_by(KEY).aggregate(
-        months_enrolled=mm.count(),
-        product_line=mm.product_line.argmax(latest),
-        gender=mm.gender.argmax(latest),
-        birth_date=mm.birth_date.argmax(latest),
-        orec=mm.original_reason_entitlement_code.argmax(latest),
-        dual_code=mm.dual_status_code.argmax(latest),
-    )
-    if basis == "prospective":
-        w = ibis.window(group_by=[per_year.member_id, per_year.payer], order_by=per_year.year)
-        prior_year = per_year.year.lag().over(w)
-        prior_months = per_year.months_enrolled.lag().over(w)
-        new_enrollee = (
-            ibis.ifelse(prior_year == per_year.year - 1, prior_months, 0).fill_null(0) < 12
-        )
-    elif basis == "concurrent":
-        new_enrollee = ibis.literal(False)
-    else:
+    if not wanted:
+        raise ValueError("member_years needs at least one payment year")
+    if basis not in ("prospective", "concurrent"):
         raise ValueError(f"unknown basis {basis!r}; use prospective or concurrent")
-    base = per_year.mutate(new_enrollee=new_enrollee)
-    base = base.filter(base.year.isin(wanted)).select(
+    prior = {y: y - 1 for y in wanted} if basis == "prospective" else {}
+    scope = sorted(set(wanted) | set(prior.values()))
+    # One group per member and payer, with each year's month count and latest month side by
+    # side (so the prior year's count needs no window); member months are unique per member,
+    # payer and month (all three required), so the latest month's row is then found by a join
+    # on that month rather than by an ordered arg-max per column.
+    mm = member_months.select("member_id", "payer", "month")
+    mm = mm.filter(_in_years(mm.month, scope))
+    spans = mm.group_by(["member_id", "payer"]).aggregate(
+        **{f"months_{y}": mm.count(where=_in_years(mm.month, [y])) for y in scope},
+        **{f"latest_{y}": mm.month.max(where=_in_years(mm.month, [y])) for y in wanted},
+    )
+    years_t = ibis.memtable(pa.table({"year": wanted}, schema=_schema(year="int64")))
+    per_year = spans.cross_join(years_t)
+    pick = per_year.year
+
+    def by_year(column: str, ys: dict[int, int]) -> ir.Value:
+        return ibis.cases(*[(pick == y, per_year[f"{column}_{v}"]) for y, v in ys.items()])
+
+    per_year = per_year.select(
         "member_id",
         "payer",
         "year",
-        "product_line",
-        "gender",
-        "birth_date",
-        "months_enrolled",
-        "new_enrollee",
-        orec=base.orec.fill_null("0"),
-        dual_code=base.dual_code.fill_null("00"),
+        months_enrolled=by_year("months", {y: y for y in wanted}),
+        latest=by_year("latest", {y: y for y in wanted}),
+        prior_months=by_year("months", prior) if prior else ibis.literal(0, "int64"),
+    )
+    per_year = per_year.filter(per_year.months_enrolled > 0)
+    m = member_months
+    per_year = per_year.inner_join(
+        m,
+        [per_year.member_id == m.member_id, per_year.payer == m.payer, per_year.latest == m.month],
+    )
+    base = per_year.select(
+        per_year.member_id,
+        per_year.payer,
+        per_year.year,
+        m.product_line,
+        m.gender,
+        m.birth_date,
+        months_enrolled=per_year.months_enrolled,
+        new_enrollee=per_year.prior_months.fill_null(0) < 12 if prior else ibis.literal(False),
+        orec=m.original_reason_entitlement_code.fill_null("0"),
+        dual_code=m.dual_status_code.fill_null("00"),
     )
     if institutional is not None:
         inst = (
@@ -529,15 +608,19 @@ def member_years(
 
 def member_hccs(dx: ir.Table, members: ir.Table, model: Model, basis: Basis) -> ir.Table:
     """HCCs per member-year after the age/sex edits and hierarchies (continuing enrollees)."""
-    t = model_tables(model)
+    return _model_hccs(diagnosed_members(dx, members, basis), model)
+
+
+def diagnosed_members(dx: ir.Table, members: ir.Table, basis: Basis) -> ir.Table:
+    """Each qualifying diagnosis of a continuing enrollee's data year, with the payment year and
+    the member's age, sex code, segment prefix and disability (what every model's HCCs need)."""
     offset = 1 if basis == "prospective" else 0
-    years = DX_MAPPING_YEARS[model]
     d = dx.select(
         "member_id",
         "payer",
         "diagnosis_code",
+        "service_year",
         year=(dx.service_year + offset).cast("int64"),
-        mapping_year=_clamp(dx.service_year + 1, years[0], years[-1]).cast("int64"),
     )
     m = members.filter(~members.new_enrollee).select(
         "member_id",
@@ -548,7 +631,15 @@ def member_hccs(dx: ir.Table, members: ir.Table, model: Model, basis: Basis) -> 
         "disabled",
         sex_code=ibis.ifelse(members.gender.fill_null("unknown") == "male", "1", "2"),
     )
-    d = d.inner_join(m, KEY)
+    return d.inner_join(m, KEY)
+
+
+def _model_hccs(diagnosed: ir.Table, model: Model) -> ir.Table:
+    t = model_tables(model)
+    years = DX_MAPPING_YEARS[model]
+    d = diagnosed.mutate(
+        mapping_year=_clamp(diagnosed.service_year + 1, years[0], years[-1]).cast("int64")
+    )
     d = d.inner_join(t.dx_cc, ["mapping_year", "diagnosis_code"])
     e = t.edits
     d = d.left_join(e, "diagnosis_code")
@@ -613,7 +704,11 @@ def score_members(
     count_var = ibis.ifelse(n.hcc_count >= 10, "10p", n.hcc_count.cast("string"))
     cc_ = coef("count")
     n = n.left_join(cc_, (n.prefix + "_d" + count_var) == cc_.name_count).select(
-        *KEY, "disease", "hcc_count", "hcc_list", count=cc_.value_count.fill_null(0)
+        *KEY,
+        "disease",
+        "hcc_count",
+        count=cc_.value_count.fill_null(0),
+        hccs=n.hcc_list.sort().map(lambda x: x.cast("string")).join(","),
     )
     # disease interactions: every HCC term present (and the member disabled when required)
     it = t.interaction_terms
@@ -638,7 +733,9 @@ def score_members(
             m.value_cell.fill_null(0) + m.value_origdis.fill_null(0) + m.value_mcaid.fill_null(0)
         ).cast("int64")
     )
-    j = m.left_join(parts, KEY).left_join(n, KEY)
+    # every member-year with interactions has HCCs: one join of the member years with both
+    hp = n.left_join(parts, KEY).select(*[n[c] for c in n.columns], interaction=parts.interaction)
+    j = m.left_join(hp, KEY)
     demographic = j.demographic
     disease = j.disease.fill_null(0)
     interaction = j.interaction.fill_null(0)
@@ -657,7 +754,6 @@ def score_members(
     else:
         final = normalised
         applied = ibis.literal(0)
-    hcc_list = j.hcc_list.sort().map(lambda x: x.cast("string")).join(",")
     return j.select(
         "member_id",
         "payer",
@@ -681,7 +777,7 @@ def score_members(
         coding_pattern_adjustment=applied / 1000.0,
         risk_score=final / 1000.0,
         hcc_count=j.hcc_count.fill_null(0).cast("int64"),
-        hccs=hcc_list.fill_null(""),
+        hccs=j.hccs.fill_null(""),
     )
 
 
@@ -715,15 +811,18 @@ def risk_scores(
     if not years:
         raise ValueError("risk_scores needs at least one payment year")
     offset = 1 if basis == "prospective" else 0
-    dx = qualifying_diagnoses(final_claims, diagnoses, [y - offset for y in years])
+    dx = qualifying_diagnoses(
+        final_claims, diagnoses, [y - offset for y in years], mapped_diagnosis_codes((model,))
+    )
     members = member_years(member_months, years, basis, institutional)
+    diagnosed = diagnosed_members(dx, members, basis)
     return _score_model(
-        dx, members, model, basis, years, normalization_factors, coding_pattern_adjustment
+        diagnosed, members, model, basis, years, normalization_factors, coding_pattern_adjustment
     )
 
 
 def _score_model(
-    dx: ir.Table,
+    diagnosed: ir.Table,
     members: ir.Table,
     model: Model,
     basis: Basis,
@@ -731,7 +830,7 @@ def _score_model(
     normalization_factors: dict[int, float] | None,
     coding_pattern_adjustment: float,
 ) -> ir.Table:
-    hccs = member_hccs(dx, members, model, basis)
+    hccs = _model_hccs(diagnosed, model)
     out = score_members(
         members, hccs, model, years, normalization_factors, coding_pattern_adjustment
     )
@@ -762,12 +861,15 @@ def risk_scores_all_models(
         if model not in MODELS:
             raise ValueError(f"unknown CMS-HCC model {model!r}; use one of {', '.join(MODELS)}")
     offset = 1 if basis == "prospective" else 0
-    # Computed once and kept: each model's scoring reads both.
-    dx = materialize(qualifying_diagnoses(final_claims, diagnoses, [y - offset for y in years]))
+    # Computed once and kept: each model's scoring reads both (the diagnoses already joined to
+    # the members, and only the codes some model maps).
     members = materialize(member_years(member_months, years, basis, institutional))
+    codes = mapped_diagnosis_codes(tuple(sorted(set(models))))
+    dx = qualifying_diagnoses(final_claims, diagnoses, [y - offset for y in years], codes)
+    diagnosed = materialize(diagnosed_members(dx, members, basis))
     per_model = [
         _score_model(
-            dx,
+            diagnosed,
             members,
             model,
             basis,
