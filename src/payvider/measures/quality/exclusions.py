@@ -18,7 +18,13 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from payvider.measures.quality.framework import MEMBER_SCHEMA, Period, age_on, code_in
+from payvider.measures.quality.framework import (
+    MEMBER_SCHEMA,
+    Period,
+    age_on,
+    code_in,
+    member_years,
+)
 
 HOSPICE_MEASURES = (
     "breast_cancer_screening",
@@ -61,8 +67,8 @@ def advanced_illness_frailty(
     evidence: ir.Table, member_months: ir.Table, periods: list[Period]
 ) -> ir.Table:
     """member_id, period of members 66+ with frailty and advanced illness (HEDIS-style)."""
-    mm = member_months
-    demo = mm.group_by(_d_m=mm.member_id).aggregate(_birth=mm.birth_date.max())
+    y = member_years(member_months)
+    demo = y.group_by(_d_m=y.member_id).aggregate(_birth=y.birth_date.max())
     dx = _of_type(evidence, "diagnosis")
     px = _of_type(evidence, "procedure")
     parts = []

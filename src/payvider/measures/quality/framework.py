@@ -152,6 +152,45 @@ def months_between(start: dt.date, end: dt.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
+def calendar_year(start: dt.date, end: dt.date) -> int | None:
+    """The year when ``start``..``end`` is exactly one calendar year, else None."""
+    if start == dt.date(start.year, 1, 1) and end == dt.date(start.year, 12, 31):
+        return start.year
+    return None
+
+
+def member_years(member_months: ir.Table) -> ir.Table:
+    """One row per member, payer and calendar year with enrollment: the shared frame every
+    measure's denominator reads instead of scanning the member months again.
+
+    Columns: member_id, payer, year, months (enrolled months in the year), month_mask (bit
+    ``m - 1`` set when enrolled in month ``m``), last_month, gender and birth_date (the largest
+    of the year's months). Computed once per member-months table and kept by the engine.
+    """
+    key = ("years", member_months.op())
+    if key in _ENROLLED:
+        return _ENROLLED[key]
+    mm = member_months
+    # member_months has one row per member, payer and month: counting rows counts months, and
+    # summing each month's bit sets the month's bit.
+    bit = ibis.literal(1, "int64") << (mm.month.month() - 1).cast("int64")
+    g = mm.group_by(["member_id", "payer", mm.month.year().cast("int64").name("year")]).aggregate(
+        months=mm.count().cast("int64"),
+        month_mask=bit.sum().cast("int64"),
+        last_month=mm.month.max(),
+        gender=mm.gender.max(),
+        birth_date=mm.birth_date.max(),
+    )
+    _ENROLLED[key] = materialize(g)
+    return _ENROLLED[key]
+
+
+def enrolled_in_month(mask: ir.IntegerValue, day: ir.DateValue) -> ir.BooleanValue:
+    """Whether a :func:`member_years` ``month_mask`` (of ``day``'s year) has ``day``'s month."""
+    bit = ibis.literal(1, "int64") << (day.month() - 1).cast("int64")
+    return ((mask & bit) != 0).fill_null(False)
+
+
 def continuous_enrollment(
     member_months: ir.Table,
     start: dt.date,
@@ -169,6 +208,14 @@ def continuous_enrollment(
     last = dt.date(end.year, end.month, 1)
     anchor = anchor or end
     anchor_month = dt.date(anchor.year, anchor.month, 1)
+    need = months_between(first, last) - allowed_gap_months
+    year = calendar_year(start, end)
+    if year is not None and anchor_month.year == year:
+        # a calendar year: read off the shared member-year frame
+        y = member_years(member_months)
+        bit = 1 << (anchor_month.month - 1)
+        y = y.filter((y.year == year) & (y.months >= need) & ((y.month_mask & bit) != 0))
+        return y.select("member_id", "payer", "gender", "birth_date")
     key = (member_months.op(), first, last, allowed_gap_months, anchor_month)
     if key in _ENROLLED:
         return _ENROLLED[key]
@@ -180,19 +227,19 @@ def continuous_enrollment(
         gender=mm.gender.max(),
         birth_date=mm.birth_date.max(),
     )
-    need = months_between(first, last) - allowed_gap_months
     g = g.filter((g.months >= need) & g.anchored)
     # Several measures ask for the same period: computed once per run and kept by the engine.
     _ENROLLED[key] = materialize(g.select("member_id", "payer", "gender", "birth_date"))
     return _ENROLLED[key]
 
 
-#: Continuous-enrollment populations already computed, by member-months table and window.
+#: Kept intermediates (member-year frames, continuous-enrollment populations, tagged evidence)
+#: by the table they were computed from.
 _ENROLLED: dict[tuple, ir.Table] = {}
 
 
 def forget_enrollment() -> None:
-    """Drop the kept continuous-enrollment populations (a new run brings new member months)."""
+    """Drop the kept member-year frames and populations (a new run brings new member months)."""
     _ENROLLED.clear()
 
 

@@ -28,8 +28,10 @@ from payvider.measures.quality.framework import (
     MeasureSpec,
     Period,
     age_on,
+    calendar_year,
     finalize,
     measure_rows,
+    member_years,
 )
 
 #: The five core domains of the AHC HRSN screening tool (CMS), required by MIPS #487.
@@ -103,6 +105,15 @@ def linked_screenings(sdoh: ir.Table, crosswalk: ir.Table) -> ir.Table:
 
 def _enrolled(member_months: ir.Table, p: Period) -> ir.Table:
     """Members enrolled in any month of the period, one row each, with the last month's payer."""
+    year = calendar_year(p.start, p.end)
+    if year is not None:
+        # from the member-year frame: each payer's last month decides, as the months would
+        y = member_years(member_months)
+        y = y.filter(y.year == year)
+        last = y.last_month.cast("string").concat("|", y.payer)  # unique per member: no ties
+        return y.group_by("member_id").aggregate(
+            payer=y.payer.argmax(last), birth_date=y.birth_date.max()
+        )
     mm = member_months.filter(member_months.month.between(p.start, p.end))
     last = mm.month.cast("string").concat("|", mm.payer)  # unique per member: no ties
     return mm.group_by("member_id").aggregate(
