@@ -20,8 +20,8 @@ import ibis.expr.types as ir
 from payvider.measures.quality.framework import (
     MeasureSpec,
     Period,
-    code_in,
     finalize,
+    in_value_set,
     measure_rows,
 )
 
@@ -94,7 +94,7 @@ def engagement_rows(
     ``telehealth`` is :func:`telehealth_days`; ``evidence`` is
     :func:`payvider.measures.quality.evidence.coded_evidence` (member_id, code, event_date).
     """
-    awv = evidence.filter(code_in(evidence.code, "annual_wellness_visit"))
+    awv = in_value_set(evidence, "annual_wellness_visit")
     parts = []
     for p in periods:
         att = _attributed(attribution, p)

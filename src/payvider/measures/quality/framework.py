@@ -138,6 +138,70 @@ def code_in(col: ir.StringValue, name: str, system: str | None = None) -> ir.Boo
     return code.isin(codes)
 
 
+@cache
+def _is_prefix_set(name: str, system: str | None = None) -> bool:
+    if system is not None:
+        return system.endswith("-prefix")
+    systems = {
+        r["code_system"] for r in read_csv("quality_value_sets.csv") if r["value_set"] == name
+    }
+    return any(s.endswith("-prefix") for s in systems)
+
+
+@cache
+def value_set_keys() -> tuple[tuple[str, str, int], ...]:
+    """(value set, code, prefix length) of every shipped value set as :func:`code_in` without a
+    system matches it: length 0 for a code matched whole. A prefix covered by a shorter prefix
+    of its set is left out (it matches nothing more), so a code matches a set at most once."""
+    names = dict.fromkeys(r["value_set"] for r in read_csv("quality_value_sets.csv"))
+    out = []
+    for name in names:
+        codes = sorted(set(value_set(name)), key=lambda c: (len(c), c))
+        if not _is_prefix_set(name):
+            out += [(name, c, 0) for c in codes]
+            continue
+        kept: list[str] = []
+        for c in codes:
+            if not any(c.startswith(k) for k in kept):
+                kept.append(c)
+        out += [(name, c, len(c)) for c in kept]
+    return tuple(out)
+
+
+def tag_value_sets(rows: ir.Table, code: str = "code") -> ir.Table:
+    """Rows whose ``code`` (upper case, dots removed) is in a shipped value set, with the set in
+    a ``value_set`` column: one row per row and value set it is in (none when in none).
+
+    One hash lookup per prefix length instead of a value-set test per measure: measures then
+    pick their rows with :func:`in_value_set`, a comparison of short strings."""
+    norm = rows[code].upper().replace(".", "")
+    keys = value_set_keys()
+    lengths = sorted({k[2] for k in keys})
+    # each row's candidate keys, "<prefix length>:<code or its prefix>", looked up in one join
+    candidates = [
+        ibis.literal(f"{n}:").concat(norm if n == 0 else norm.substr(0, n)) for n in lengths
+    ]
+    t = rows.mutate(_vs_key=ibis.array(candidates).unnest())
+    m = ibis.memtable(
+        {"_vs_name": [k[0] for k in keys], "_vs_k": [f"{k[2]}:{k[1]}" for k in keys]},
+        schema={"_vs_name": "string", "_vs_k": "string"},
+    )
+    j = t.inner_join(m, t._vs_key == m._vs_k)
+    return j.select(*rows.columns, value_set=j._vs_name)
+
+
+def in_value_set(rows: ir.Table, *names: str, code: str = "code") -> ir.Table:
+    """Rows whose ``code`` is in one of the value sets ``names`` (as :func:`code_in` without a
+    system). Rows tagged by :func:`tag_value_sets` are picked by their tag (a row in several of
+    the sets is then there once per set)."""
+    if "value_set" in rows.columns:
+        return rows.filter(rows.value_set.isin(names))
+    cond = ibis.literal(False)
+    for name in names:
+        cond = cond | code_in(rows[code], name)
+    return rows.filter(cond)
+
+
 def age_on(birth_date: ir.DateValue, on: dt.date | ir.DateValue) -> ir.IntegerValue:
     """Whole years of age on a date (birthday counted on the day itself)."""
     on = ibis.literal(on) if isinstance(on, dt.date) else on

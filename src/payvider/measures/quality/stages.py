@@ -27,6 +27,7 @@ from payvider.measures.quality.framework import (
     care_gaps,
     forget_enrollment,
     summarize,
+    tag_value_sets,
     value_set_prefixes,
 )
 from payvider.measures.quality.hybrid import BP, HBA1C, hybrid_rows
@@ -79,11 +80,13 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
                 attribution,
             )
         )
-    # Computed once: every measure and exclusion filters it by its value sets.
-    ev = _materialized(coded_evidence(tables, value_set_prefixes()))
+    # Computed once, each row tagged with its value sets: every measure and exclusion picks the
+    # rows of its value sets by tag.
+    ev = _materialized(tag_value_sets(coded_evidence(tables, value_set_prefixes())))
     parts.append(screening_rows(ev, mm, periods, attribution))
     if tables.get("observation") is not None and tables.get("member_patient_crosswalk") is not None:
         obs = linked_observations(tables["observation"], tables["member_patient_crosswalk"])
+        obs = _materialized(tag_value_sets(obs))
         parts.append(hybrid_rows(ev, obs, mm, periods, attribution))
     parts.extend(extra_member_rows(tables, ev, periods, attribution))
     if tables.get("final_pharmacy_claim") is not None:
