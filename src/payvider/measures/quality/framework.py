@@ -172,21 +172,33 @@ def tag_value_sets(rows: ir.Table, code: str = "code") -> ir.Table:
     """Rows whose ``code`` (upper case, dots removed) is in a shipped value set, with the set in
     a ``value_set`` column: one row per row and value set it is in (none when in none).
 
-    One hash lookup per prefix length instead of a value-set test per measure: measures then
-    pick their rows with :func:`in_value_set`, a comparison of short strings."""
-    norm = rows[code].upper().replace(".", "")
+    Measures then pick their rows with :func:`in_value_set`, a comparison of short strings,
+    instead of testing every row against each value set they read."""
     keys = value_set_keys()
-    lengths = sorted({k[2] for k in keys})
-    # each row's candidate keys, "<prefix length>:<code or its prefix>", looked up in one join
-    candidates = [
-        ibis.literal(f"{n}:").concat(norm if n == 0 else norm.substr(0, n)) for n in lengths
-    ]
-    t = rows.mutate(_vs_key=ibis.array(candidates).unnest())
+    # Candidates by the first characters every key has, then each checked: a hash join with a
+    # short list per row rather than a value-set test per measure.
+    k = min(len(c) for _, c, _ in keys)
     m = ibis.memtable(
-        {"_vs_name": [k[0] for k in keys], "_vs_k": [f"{k[2]}:{k[1]}" for k in keys]},
-        schema={"_vs_name": "string", "_vs_k": "string"},
+        {
+            "_vs_first": [c[:k] for _, c, _ in keys],
+            "_vs_name": [v for v, _, _ in keys],
+            "_vs_code": [c for _, c, _ in keys],
+            "_vs_len": [n for _, _, n in keys],
+        },
+        schema={
+            "_vs_first": "string",
+            "_vs_name": "string",
+            "_vs_code": "string",
+            "_vs_len": "int64",
+        },
     )
-    j = t.inner_join(m, t._vs_key == m._vs_k)
+    t = rows.mutate(_vs_norm=rows[code].upper().replace(".", ""))
+    j = t.inner_join(m, t._vs_norm.substr(0, k) == m._vs_first)
+    j = j.filter(
+        ibis.ifelse(
+            j._vs_len == 0, j._vs_norm == j._vs_code, j._vs_norm.substr(0, j._vs_len) == j._vs_code
+        )
+    )
     return j.select(*rows.columns, value_set=j._vs_name)
 
 
