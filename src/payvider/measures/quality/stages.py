@@ -81,12 +81,14 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
             )
         )
     # Computed once, each row tagged with its value sets: every measure and exclusion picks the
-    # rows of its value sets by tag.
-    ev = _materialized(tag_value_sets(coded_evidence(tables, value_set_prefixes())))
+    # rows of its value sets by tag (kept in value-set order, so a pick reads only its part).
+    ev = tag_value_sets(coded_evidence(tables, value_set_prefixes()))
+    ev = _materialized(ev.order_by("value_set", "member_id"))
     parts.append(screening_rows(ev, mm, periods))
     if tables.get("observation") is not None and tables.get("member_patient_crosswalk") is not None:
         obs = linked_observations(tables["observation"], tables["member_patient_crosswalk"])
-        obs = _materialized(tag_value_sets(obs))
+        obs = tag_value_sets(obs)
+        obs = _materialized(obs.order_by("value_set", "member_id"))
         parts.append(hybrid_rows(ev, obs, mm, periods))
     parts.extend(extra_member_rows(tables, ev, periods, attribution, attribute=False))
     if tables.get("final_pharmacy_claim") is not None:
