@@ -35,14 +35,17 @@ def _claim_member_date(rows: ir.Table, claims: ir.Table) -> ir.Table:
     return j.group_by(rows.columns).aggregate(_m=j._lm.max(), _d=j._ld.min())
 
 
-def coded_evidence(tables: dict[str, ir.Table], prefixes: frozenset[str] | None = None) -> ir.Table:
+def coded_evidence(
+    tables: dict[str, ir.Table], prefixes: frozenset[str] | None = None, distinct: bool = True
+) -> ir.Table:
     """member_id, code, event_date, source ('claims' or 'ehr') and code_type from whichever
     inputs exist.
 
     ``prefixes`` (codes cut to at most three characters, e.g. from
     :func:`payvider.measures.quality.framework.value_set_prefixes`) keeps only rows whose code
     can belong to a value set: a superset of what any measure looks for, a small part of every
-    claim line's code."""
+    claim line's code. ``distinct=False`` keeps repeated rows (the same code on the same day
+    from two claims), for callers that only ask whether, when first or when last."""
     parts = []
     claims = tables.get("final_medical_claim")
     if claims is not None:
@@ -109,7 +112,8 @@ def coded_evidence(tables: dict[str, ir.Table], prefixes: frozenset[str] | None 
     if not parts:
         raise ValueError("no claims or linked EHR tables to take coded evidence from")
     parts = [p.filter(_kept(p.code, prefixes)) for p in parts]
-    return ibis.union(*parts).distinct()
+    rows = ibis.union(*parts)
+    return rows.distinct() if distinct else rows
 
 
 def linked_observations(observation: ir.Table, crosswalk: ir.Table) -> ir.Table:

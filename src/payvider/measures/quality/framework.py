@@ -168,6 +168,10 @@ def value_set_keys() -> tuple[tuple[str, str, int], ...]:
     return tuple(out)
 
 
+#: Characters of a code that pick its candidate value-set keys (see :func:`tag_value_sets`).
+_HEAD = 3
+
+
 def tag_value_sets(rows: ir.Table, code: str = "code") -> ir.Table:
     """Rows whose ``code`` (upper case, dots removed) is in a shipped value set, with the set in
     a ``value_set`` column: one row per row and value set it is in (none when in none).
@@ -175,12 +179,18 @@ def tag_value_sets(rows: ir.Table, code: str = "code") -> ir.Table:
     Measures then pick their rows with :func:`in_value_set`, a comparison of short strings,
     instead of testing every row against each value set they read."""
     keys = value_set_keys()
-    # Candidates by the first characters every key has, then each checked: a hash join with a
-    # short list per row rather than a value-set test per measure.
-    k = min(len(c) for _, c, _ in keys)
+    # Candidates by a key's head, then each checked: a hash join with a short list per row
+    # rather than a value-set test per measure. The head is the key's shortest prefix that is
+    # itself a key shorter than HEAD (e.g. C0 of malignant neoplasms), else its first HEAD
+    # characters; a code's head is found the same way, so a key matches only codes of its head.
+    short = sorted({c for _, c, _ in keys if len(c) < _HEAD}, key=lambda c: (len(c), c))
+
+    def head(c: str) -> str:
+        return next((h for h in short if c.startswith(h)), c[:_HEAD])
+
     m = ibis.memtable(
         {
-            "_vs_first": [c[:k] for _, c, _ in keys],
+            "_vs_first": [head(c) for _, c, _ in keys],
             "_vs_name": [v for v, _, _ in keys],
             "_vs_code": [c for _, c, _ in keys],
             "_vs_len": [n for _, _, n in keys],
@@ -193,7 +203,22 @@ def tag_value_sets(rows: ir.Table, code: str = "code") -> ir.Table:
         },
     )
     t = rows.mutate(_vs_norm=rows[code].upper().replace(".", ""))
-    j = t.inner_join(m, t._vs_norm.substr(0, k) == m._vs_first)
+    norm = t._vs_norm
+    by_length: dict[int, list[str]] = {}
+    for h in short:
+        by_length.setdefault(len(h), []).append(h)
+    first = (
+        ibis.cases(
+            *[
+                (norm.substr(0, n).isin(hs), norm.substr(0, n))
+                for n, hs in sorted(by_length.items())
+            ],
+            else_=norm.substr(0, _HEAD),
+        )
+        if short
+        else norm.substr(0, _HEAD)
+    )
+    j = t.inner_join(m, first == m._vs_first)
     j = j.filter(
         ibis.ifelse(
             j._vs_len == 0, j._vs_norm == j._vs_code, j._vs_norm.substr(0, j._vs_len) == j._vs_code

@@ -82,7 +82,8 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
         )
     # Computed once, each row tagged with its value sets: every measure and exclusion picks the
     # rows of its value sets by tag (kept in value-set order, so a pick reads only its part).
-    ev = tag_value_sets(coded_evidence(tables, value_set_prefixes()))
+    # Repeated rows are kept: every measure asks whether, when first or when last.
+    ev = tag_value_sets(coded_evidence(tables, value_set_prefixes(), distinct=False))
     ev = _materialized(ev.order_by("value_set", "member_id"))
     parts.append(screening_rows(ev, mm, periods))
     if tables.get("observation") is not None and tables.get("member_patient_crosswalk") is not None:
