@@ -35,7 +35,12 @@ params = RunParameters(opioid_taper_start=SynthConfig().opioid.taper_start)
 first = min(i for i, s in enumerate(STAGES) if s.name in QUALITY)
 before = [s for s in STAGES[:first]]
 timings = {}
+cpu = {}
+def _cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 t0 = time.perf_counter()
+c0 = _cpu()
 if mode == "prep":  # everything the quality stages read, staged as a run stages it
     stages = before
 else:
@@ -44,11 +49,14 @@ else:
     stages = [s for s in STAGES if s.name in QUALITY]
 for stage in stages:
     s = time.perf_counter()
+    c = _cpu()
     path = scratch / f"{stage.name}.parquet"
     e.write_parquet(stage.build(t, params), path)
     t[stage.name] = e.read_parquet(path)
     timings[stage.name] = round(time.perf_counter() - s, 2)
-out = {"seconds": time.perf_counter() - t0, "stages": timings}
+    cpu[stage.name] = round(_cpu() - c, 2)
+out = {"seconds": time.perf_counter() - t0, "cpu_seconds": _cpu() - c0, "stages": timings,
+       "cpu": cpu}
 if mode != "prep":
     out["lines"] = int(t["final_medical_claim"].count().execute()) + int(
         t["final_pharmacy_claim"].count().execute()
@@ -67,11 +75,13 @@ def main() -> None:
         modes = ("quality",) if staged else ("prep", "quality")
         runs = run_modes(_CHILD, data, scratch, modes, args.memory_limit)
     r = runs["quality"]
+    # CPU seconds (all threads) tell changes apart on a machine shared with other work
     for name, seconds in r["stages"].items():
-        print(f"  {name:<24}{seconds:>10.1f} s")
+        print(f"  {name:<24}{seconds:>10.1f} s {r['cpu'][name]:>10.1f} CPU-s")
     print(f"members                          {r['members']:>14,}")
     print(f"final lines (medical + pharmacy) {r['lines']:>14,}")
     print(f"quality stages seconds           {r['seconds']:>14.1f}")
+    print(f"quality stages CPU seconds       {r['cpu_seconds']:>14.1f}")
     print(f"claim lines / s                  {r['lines'] / r['seconds']:>14,.0f}")
     print(f"peak memory (MB)                 {r['peak_mb']:>14,.0f}")
     prep = runs.get("prep")

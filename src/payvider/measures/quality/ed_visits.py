@@ -13,7 +13,14 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from payvider.measures.quality.framework import MeasureSpec, Period, finalize, measure_rows
+from payvider.measures.quality.framework import (
+    MeasureSpec,
+    Period,
+    calendar_year,
+    finalize,
+    measure_rows,
+    member_years,
+)
 
 ED_VISITS = MeasureSpec(
     id="ed_visits_per_1000",
@@ -32,6 +39,18 @@ ED_VISITS = MeasureSpec(
 )
 
 
+def _exposure(member_months: ir.Table, p: Period) -> ir.Table:
+    """member_id, payer, exposure_months: months enrolled in the period."""
+    year = calendar_year(p.start, p.end)
+    if year is not None:
+        y = member_years(member_months)
+        y = y.filter(y.year == year)
+        return y.select("member_id", "payer", exposure_months=y.months)
+    mm = member_months.filter(member_months.month.between(p.start, p.end))
+    # One member_months row per member, payer and month: counting rows counts months.
+    return mm.group_by(["member_id", "payer"]).aggregate(exposure_months=mm.count().cast("int64"))
+
+
 def ed_rows(
     claims_enriched: ir.Table,
     member_months: ir.Table,
@@ -43,11 +62,7 @@ def ed_rows(
     visits = c.select("member_id", "payer", day=c.service_date).distinct()
     parts = []
     for p in periods:
-        mm = member_months.filter(member_months.month.between(p.start, p.end))
-        # One member_months row per member, payer and month: counting rows counts months.
-        exp = mm.group_by(["member_id", "payer"]).aggregate(
-            exposure_months=mm.count().cast("int64")
-        )
+        exp = _exposure(member_months, p)
         v = visits.filter(visits.day.between(p.start, p.end))
         v = v.group_by(_v_m=v.member_id, _v_p=v.payer).aggregate(_n=v.count().cast("int64"))
         r = exp.left_join(v, [exp.member_id == v._v_m, exp.payer == v._v_p])

@@ -20,8 +20,8 @@ import ibis.expr.types as ir
 from payvider.measures.quality.framework import (
     MeasureSpec,
     Period,
-    code_in,
     finalize,
+    in_value_set,
     measure_rows,
 )
 
@@ -88,13 +88,17 @@ def engagement_rows(
     telehealth: ir.Table,
     evidence: ir.Table,
     periods: list[Period],
+    attribute: bool = True,
 ) -> ir.Table:
     """Member rows of ``telehealth_use`` and ``annual_wellness_visit`` for each period.
+
+    ``attribute=False`` leaves the rows ``unattributed`` (a caller that attributes all measures'
+    rows at once); the denominators still come from ``attribution``.
 
     ``telehealth`` is :func:`telehealth_days`; ``evidence`` is
     :func:`payvider.measures.quality.evidence.coded_evidence` (member_id, code, event_date).
     """
-    awv = evidence.filter(code_in(evidence.code, "annual_wellness_visit"))
+    awv = in_value_set(evidence, "annual_wellness_visit")
     parts = []
     for p in periods:
         att = _attributed(attribution, p)
@@ -106,7 +110,7 @@ def engagement_rows(
             r._f_n.cast("string").concat(" telehealth day(s), first ", r._f_d.cast("string")),
         )
         rows = measure_rows(r, TELEHEALTH.id, p, in_numerator=r._f_d.notnull(), detail=detail)
-        parts.append(finalize(rows, attribution))
+        parts.append(finalize(rows, attribution if attribute else None))
 
         med = att.filter(att.product_line.lower().startswith("medicare"))
         w = _first_in(awv, p, "event_date")
@@ -117,5 +121,5 @@ def engagement_rows(
             ibis.literal("annual wellness visit on ").concat(r._f_d.cast("string")),
         )
         rows = measure_rows(r, AWV.id, p, in_numerator=r._f_d.notnull(), detail=detail)
-        parts.append(finalize(rows, attribution))
+        parts.append(finalize(rows, attribution if attribute else None))
     return ibis.union(*parts)

@@ -26,14 +26,26 @@ def _kept(code: ir.StringValue, prefixes: frozenset[str] | None) -> ir.BooleanVa
     return cond
 
 
-def coded_evidence(tables: dict[str, ir.Table], prefixes: frozenset[str] | None = None) -> ir.Table:
+def _claim_member_date(rows: ir.Table, claims: ir.Table) -> ir.Table:
+    """``rows`` (by claim_id) with their claim's member (``_m``, the largest of its lines') and
+    first start date (``_d``), one row per distinct row: the lines are read for the claims of
+    ``rows`` only, not grouped for every claim."""
+    lines = claims.select("claim_id", _lm=claims.member_id, _ld=claims.claim_start_date)
+    j = rows.inner_join(lines, "claim_id")
+    return j.group_by(rows.columns).aggregate(_m=j._lm.max(), _d=j._ld.min())
+
+
+def coded_evidence(
+    tables: dict[str, ir.Table], prefixes: frozenset[str] | None = None, distinct: bool = True
+) -> ir.Table:
     """member_id, code, event_date, source ('claims' or 'ehr') and code_type from whichever
     inputs exist.
 
     ``prefixes`` (codes cut to at most three characters, e.g. from
     :func:`payvider.measures.quality.framework.value_set_prefixes`) keeps only rows whose code
     can belong to a value set: a superset of what any measure looks for, a small part of every
-    claim line's code."""
+    claim line's code. ``distinct=False`` keeps repeated rows (the same code on the same day
+    from two claims), for callers that only ask whether, when first or when last."""
     parts = []
     claims = tables.get("final_medical_claim")
     if claims is not None:
@@ -47,28 +59,30 @@ def coded_evidence(tables: dict[str, ir.Table], prefixes: frozenset[str] | None 
                 code_type=ibis.literal("procedure"),
             )
         )
-        heads = claims.group_by("claim_id").aggregate(
-            _m=claims.member_id.max(), _d=claims.claim_start_date.min()
-        )
         proc = tables.get("medical_claim_procedure")
         if proc is not None:
-            j = proc.inner_join(heads, "claim_id")
+            # only the procedures that may be in a value set meet their claims' lines
+            proc = proc.select(
+                "claim_id", _code=_norm(proc.procedure_code), _pd=proc.procedure_date
+            )
+            j = _claim_member_date(proc.filter(_kept(proc._code, prefixes)), claims)
             parts.append(
                 j.select(
                     member_id=j._m,
-                    code=_norm(j.procedure_code),
-                    event_date=j.procedure_date.fill_null(j._d),
+                    code=j._code,
+                    event_date=j._pd.fill_null(j._d),
                     source=ibis.literal("claims"),
                     code_type=ibis.literal("procedure"),
                 )
             )
         dx = tables.get("medical_claim_diagnosis")
         if dx is not None:
-            j = dx.inner_join(heads, "claim_id")
+            dx = dx.select("claim_id", _code=_norm(dx.diagnosis_code))
+            j = _claim_member_date(dx.filter(_kept(dx._code, prefixes)), claims)
             parts.append(
                 j.select(
                     member_id=j._m,
-                    code=_norm(j.diagnosis_code),
+                    code=j._code,
                     event_date=j._d,
                     source=ibis.literal("claims"),
                     code_type=ibis.literal("diagnosis"),
@@ -98,7 +112,8 @@ def coded_evidence(tables: dict[str, ir.Table], prefixes: frozenset[str] | None 
     if not parts:
         raise ValueError("no claims or linked EHR tables to take coded evidence from")
     parts = [p.filter(_kept(p.code, prefixes)) for p in parts]
-    return ibis.union(*parts).distinct()
+    rows = ibis.union(*parts)
+    return rows.distinct() if distinct else rows
 
 
 def linked_observations(observation: ir.Table, crosswalk: ir.Table) -> ir.Table:

@@ -18,7 +18,13 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from payvider.measures.quality.framework import MEMBER_SCHEMA, Period, age_on, code_in
+from payvider.measures.quality.framework import (
+    MEMBER_SCHEMA,
+    Period,
+    age_on,
+    in_value_set,
+    member_years,
+)
 
 HOSPICE_MEASURES = (
     "breast_cancer_screening",
@@ -52,7 +58,8 @@ def hospice_members(
             parts.append(c.select("member_id", period=ibis.literal(p.label)))
         if evidence is not None:
             e = _of_type(evidence, "procedure")
-            e = e.filter(e.event_date.between(p.start, p.end) & code_in(e.code, "hospice"))
+            e = in_value_set(e, "hospice")
+            e = e.filter(e.event_date.between(p.start, p.end))
             parts.append(e.select("member_id", period=ibis.literal(p.label)))
     return ibis.union(*parts).distinct() if parts else None
 
@@ -61,22 +68,21 @@ def advanced_illness_frailty(
     evidence: ir.Table, member_months: ir.Table, periods: list[Period]
 ) -> ir.Table:
     """member_id, period of members 66+ with frailty and advanced illness (HEDIS-style)."""
-    mm = member_months
-    demo = mm.group_by(_d_m=mm.member_id).aggregate(_birth=mm.birth_date.max())
+    y = member_years(member_months)
+    demo = y.group_by(_d_m=y.member_id).aggregate(_birth=y.birth_date.max())
     dx = _of_type(evidence, "diagnosis")
     px = _of_type(evidence, "procedure")
     parts = []
     for p in periods:
+        fdx = in_value_set(dx, "frailty_diagnosis")
+        fpx = in_value_set(px, "frailty_device")
         frail = ibis.union(
-            dx.filter(
-                dx.event_date.between(p.start, p.end) & code_in(dx.code, "frailty_diagnosis")
-            ).select("member_id"),
-            px.filter(
-                px.event_date.between(p.start, p.end) & code_in(px.code, "frailty_device")
-            ).select("member_id"),
+            fdx.filter(fdx.event_date.between(p.start, p.end)).select("member_id"),
+            fpx.filter(fpx.event_date.between(p.start, p.end)).select("member_id"),
         ).distinct()
         lo = dt.date(p.start.year - 1, 1, 1)
-        ai = dx.filter(dx.event_date.between(lo, p.end) & code_in(dx.code, "advanced_illness"))
+        ai = in_value_set(dx, "advanced_illness")
+        ai = ai.filter(ai.event_date.between(lo, p.end))
         ai = ai.group_by(_a_m=ai.member_id).aggregate(_dates=ai.event_date.nunique())
         ai = ai.filter(ai._dates >= ADVANCED_ILLNESS_DATES)
         j = frail.inner_join(ai, frail.member_id == ai._a_m).inner_join(

@@ -31,18 +31,21 @@ def extra_member_rows(
     evidence: ir.Table,
     periods: list[Period],
     attribution: ir.Table | None,
+    attribute: bool = True,
 ) -> list[ir.Table]:
     """Member rows of the SDOH measures (with EHR inputs and a crosswalk) and engagement measures
-    (with attribution)."""
+    (with attribution). ``attribute=False`` leaves the rows ``unattributed`` for the caller to
+    attribute."""
     parts = []
     mm = tables["member_months"]
     xw = tables.get("member_patient_crosswalk")
     enc = tables.get("encounter")
     if xw is not None and enc is not None and tables.get("sdoh_screening") is not None:
-        parts.append(sdoh_rows(tables["sdoh_screening"], enc, xw, mm, periods, attribution))
+        att = attribution if attribute else None
+        parts.append(sdoh_rows(tables["sdoh_screening"], enc, xw, mm, periods, att))
     if attribution is not None:
         tele = telehealth_days(tables.get("claims_enriched"), enc, xw)
-        parts.append(engagement_rows(attribution, tele, evidence, periods))
+        parts.append(engagement_rows(attribution, tele, evidence, periods, attribute))
     return parts
 
 

@@ -138,6 +138,107 @@ def code_in(col: ir.StringValue, name: str, system: str | None = None) -> ir.Boo
     return code.isin(codes)
 
 
+@cache
+def _is_prefix_set(name: str, system: str | None = None) -> bool:
+    if system is not None:
+        return system.endswith("-prefix")
+    systems = {
+        r["code_system"] for r in read_csv("quality_value_sets.csv") if r["value_set"] == name
+    }
+    return any(s.endswith("-prefix") for s in systems)
+
+
+@cache
+def value_set_keys() -> tuple[tuple[str, str, int], ...]:
+    """(value set, code, prefix length) of every shipped value set as :func:`code_in` without a
+    system matches it: length 0 for a code matched whole. A prefix covered by a shorter prefix
+    of its set is left out (it matches nothing more), so a code matches a set at most once."""
+    names = dict.fromkeys(r["value_set"] for r in read_csv("quality_value_sets.csv"))
+    out = []
+    for name in names:
+        codes = sorted(set(value_set(name)), key=lambda c: (len(c), c))
+        if not _is_prefix_set(name):
+            out += [(name, c, 0) for c in codes]
+            continue
+        kept: list[str] = []
+        for c in codes:
+            if not any(c.startswith(k) for k in kept):
+                kept.append(c)
+        out += [(name, c, len(c)) for c in kept]
+    return tuple(out)
+
+
+#: Characters of a code that pick its candidate value-set keys (see :func:`tag_value_sets`).
+_HEAD = 3
+
+
+def tag_value_sets(rows: ir.Table, code: str = "code") -> ir.Table:
+    """Rows whose ``code`` (upper case, dots removed) is in a shipped value set, with the set in
+    a ``value_set`` column: one row per row and value set it is in (none when in none).
+
+    Measures then pick their rows with :func:`in_value_set`, a comparison of short strings,
+    instead of testing every row against each value set they read."""
+    keys = value_set_keys()
+    # Candidates by a key's head, then each checked: a hash join with a short list per row
+    # rather than a value-set test per measure. The head is the key's shortest prefix that is
+    # itself a key shorter than HEAD (e.g. C0 of malignant neoplasms), else its first HEAD
+    # characters; a code's head is found the same way, so a key matches only codes of its head.
+    short = sorted({c for _, c, _ in keys if len(c) < _HEAD}, key=lambda c: (len(c), c))
+
+    def head(c: str) -> str:
+        return next((h for h in short if c.startswith(h)), c[:_HEAD])
+
+    m = ibis.memtable(
+        {
+            "_vs_first": [head(c) for _, c, _ in keys],
+            "_vs_name": [v for v, _, _ in keys],
+            "_vs_code": [c for _, c, _ in keys],
+            "_vs_len": [n for _, _, n in keys],
+        },
+        schema={
+            "_vs_first": "string",
+            "_vs_name": "string",
+            "_vs_code": "string",
+            "_vs_len": "int64",
+        },
+    )
+    t = rows.mutate(_vs_norm=rows[code].upper().replace(".", ""))
+    norm = t._vs_norm
+    by_length: dict[int, list[str]] = {}
+    for h in short:
+        by_length.setdefault(len(h), []).append(h)
+    first = (
+        ibis.cases(
+            *[
+                (norm.substr(0, n).isin(hs), norm.substr(0, n))
+                for n, hs in sorted(by_length.items())
+            ],
+            else_=norm.substr(0, _HEAD),
+        )
+        if short
+        else norm.substr(0, _HEAD)
+    )
+    j = t.inner_join(m, first == m._vs_first)
+    j = j.filter(
+        ibis.ifelse(
+            j._vs_len == 0, j._vs_norm == j._vs_code, j._vs_norm.substr(0, j._vs_len) == j._vs_code
+        )
+    )
+    return j.select(*rows.columns, value_set=j._vs_name)
+
+
+def in_value_set(rows: ir.Table, *names: str, code: str = "code") -> ir.Table:
+    """Rows whose ``code`` is in one of the value sets ``names`` (as :func:`code_in` without a
+    system). Rows tagged by :func:`tag_value_sets` are picked by their tag (a row in several of
+    the sets is then there once per set)."""
+    if "value_set" in rows.columns:
+        return rows.filter(rows.value_set.isin(names))
+    cond = ibis.literal(False)
+    for name in names:
+        cond = cond | code_in(rows[code], name)
+    return rows.filter(cond)
+
+
 def age_on(birth_date: ir.DateValue, on: dt.date | ir.DateValue) -> ir.IntegerValue:
     """Whole years of age on a date (birthday counted on the day itself)."""
     on = ibis.literal(on) if isinstance(on, dt.date) else on
@@ -150,6 +251,45 @@ def age_on(birth_date: ir.DateValue, on: dt.date | ir.DateValue) -> ir.IntegerVa
 
 def months_between(start: dt.date, end: dt.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def calendar_year(start: dt.date, end: dt.date) -> int | None:
+    """The year when ``start``..``end`` is exactly one calendar year, else None."""
+    if start == dt.date(start.year, 1, 1) and end == dt.date(start.year, 12, 31):
+        return start.year
+    return None
+
+
+def member_years(member_months: ir.Table) -> ir.Table:
+    """One row per member, payer and calendar year with enrollment: the shared frame every
+    measure's denominator reads instead of scanning the member months again.
+
+    Columns: member_id, payer, year, months (enrolled months in the year), month_mask (bit
+    ``m - 1`` set when enrolled in month ``m``), last_month, gender and birth_date (the largest
+    of the year's months). Computed once per member-months table and kept by the engine.
+    """
+    key = ("years", member_months.op())
+    if key in _ENROLLED:
+        return _ENROLLED[key]
+    mm = member_months
+    # member_months has one row per member, payer and month: counting rows counts months, and
+    # summing each month's bit sets the month's bit.
+    bit = ibis.literal(1, "int64") << (mm.month.month() - 1).cast("int64")
+    g = mm.group_by(["member_id", "payer", mm.month.year().cast("int64").name("year")]).aggregate(
+        months=mm.count().cast("int64"),
+        month_mask=bit.sum().cast("int64"),
+        last_month=mm.month.max(),
+        gender=mm.gender.max(),
+        birth_date=mm.birth_date.max(),
+    )
+    _ENROLLED[key] = materialize(g)
+    return _ENROLLED[key]
+
+
+def enrolled_in_month(mask: ir.IntegerValue, day: ir.DateValue) -> ir.BooleanValue:
+    """Whether a :func:`member_years` ``month_mask`` (of ``day``'s year) has ``day``'s month."""
+    bit = ibis.literal(1, "int64") << (day.month() - 1).cast("int64")
+    return ((mask & bit) != 0).fill_null(False)
 
 
 def continuous_enrollment(
@@ -169,6 +309,14 @@ def continuous_enrollment(
     last = dt.date(end.year, end.month, 1)
     anchor = anchor or end
     anchor_month = dt.date(anchor.year, anchor.month, 1)
+    need = months_between(first, last) - allowed_gap_months
+    year = calendar_year(start, end)
+    if year is not None and anchor_month.year == year:
+        # a calendar year: read off the shared member-year frame
+        y = member_years(member_months)
+        bit = 1 << (anchor_month.month - 1)
+        y = y.filter((y.year == year) & (y.months >= need) & ((y.month_mask & bit) != 0))
+        return y.select("member_id", "payer", "gender", "birth_date")
     key = (member_months.op(), first, last, allowed_gap_months, anchor_month)
     if key in _ENROLLED:
         return _ENROLLED[key]
@@ -180,19 +328,19 @@ def continuous_enrollment(
         gender=mm.gender.max(),
         birth_date=mm.birth_date.max(),
     )
-    need = months_between(first, last) - allowed_gap_months
     g = g.filter((g.months >= need) & g.anchored)
     # Several measures ask for the same period: computed once per run and kept by the engine.
     _ENROLLED[key] = materialize(g.select("member_id", "payer", "gender", "birth_date"))
     return _ENROLLED[key]
 
 
-#: Continuous-enrollment populations already computed, by member-months table and window.
+#: Kept intermediates (member-year frames, continuous-enrollment populations, tagged evidence)
+#: by the table they were computed from.
 _ENROLLED: dict[tuple, ir.Table] = {}
 
 
 def forget_enrollment() -> None:
-    """Drop the kept continuous-enrollment populations (a new run brings new member months)."""
+    """Drop the kept member-year frames and populations (a new run brings new member months)."""
     _ENROLLED.clear()
 
 

@@ -22,9 +22,9 @@ from payvider.measures.quality.framework import (
     MeasureSpec,
     Period,
     age_on,
-    code_in,
     continuous_enrollment,
     finalize,
+    in_value_set,
     measure_rows,
 )
 
@@ -61,10 +61,8 @@ BP = MeasureSpec(
 
 
 def _with_dx(ce: ir.Table, evidence: ir.Table, vs: str, p: Period) -> ir.Table:
-    e = evidence.filter(
-        code_in(evidence.code, vs)
-        & evidence.event_date.between(dt.date(p.start.year - 1, 1, 1), p.end)
-    )
+    e = in_value_set(evidence, vs)
+    e = e.filter(e.event_date.between(dt.date(p.start.year - 1, 1, 1), p.end))
     e = e.select(_dx_m=e.member_id).distinct()
     return ce.inner_join(e, ce.member_id == e._dx_m)
 
@@ -97,7 +95,7 @@ def hybrid_rows(
         age = age_on(ce.birth_date, p.end)
 
         diab = _with_dx(ce.filter(age.between(18, 75)), evidence, "diabetes", p)
-        a1c = _last_day(observations.filter(code_in(observations.code, "hba1c_lab")), p)
+        a1c = _last_day(in_value_set(observations, "hba1c_lab"), p)
         a1c = a1c.group_by(_a_m=a1c.member_id).aggregate(
             _a_d=a1c.observation_date.max(), _a_v=a1c.value.min()
         )
@@ -113,8 +111,8 @@ def hybrid_rows(
         parts.append(finalize(_frame(r, HBA1C, p, poor, detail), attribution))
 
         htn = _with_dx(ce.filter(age.between(18, 85)), evidence, "essential_hypertension", p)
-        sys_ = observations.filter(code_in(observations.code, "systolic_bp"))
-        dia = observations.filter(code_in(observations.code, "diastolic_bp"))
+        sys_ = in_value_set(observations, "systolic_bp")
+        dia = in_value_set(observations, "diastolic_bp")
         sys_ = sys_.filter(sys_.observation_date.between(p.start, p.end))
         s_day = sys_.group_by(_s_m=sys_.member_id, _s_d=sys_.observation_date).aggregate(
             _s_v=sys_.value.min()

@@ -30,6 +30,7 @@ from payvider.measures.quality.framework import (
     code_in,
     continuous_enrollment,
     finalize,
+    in_value_set,
     measure_rows,
 )
 from payvider.reference import read_csv
@@ -83,6 +84,8 @@ CONCURRENT = MeasureSpec(
     **_COMMON,
 )
 SPECS = (HIGH_DOSAGE, CONCURRENT)
+#: Diagnoses in the period that exclude a member, in the order that names the reason.
+EXCLUDING_DX = ("malignant_neoplasm", "sickle_cell_disease", "palliative_care")
 
 
 class ReferenceError_(ValueError):
@@ -291,17 +294,17 @@ def opioid_use(fills: ir.Table, p: Period) -> ir.Table:
 def _excluded_dx(evidence: ir.Table | None, p: Period) -> ir.Table | None:
     if evidence is None:
         return None
-    ev = evidence.filter(evidence.event_date.between(p.start, p.end))
+    ev = in_value_set(evidence, *EXCLUDING_DX)
+    ev = ev.filter(ev.event_date.between(p.start, p.end))
     if "code_type" in ev.columns:
         ev = ev.filter(ev.code_type == "diagnosis")
-    reason = ibis.cases(
-        (code_in(ev.code, "malignant_neoplasm"), "malignant_neoplasm"),
-        (code_in(ev.code, "sickle_cell_disease"), "sickle_cell_disease"),
-        (code_in(ev.code, "palliative_care"), "palliative_care"),
-        else_=ibis.null().cast("string"),
-    )
-    ev = ev.mutate(_reason=reason).filter(lambda t: t._reason.notnull())
-    return ev.group_by(_x_m=ev.member_id).aggregate(_x_reason=ev._reason.min())
+    if "value_set" not in ev.columns:
+        ev = ev.mutate(value_set=ibis.cases(*[(code_in(ev.code, n), n) for n in EXCLUDING_DX]))
+    # A code's reason is the first of its value sets; a member's, the least of its codes'.
+    rank = ibis.cases(*[(ev.value_set == n, i) for i, n in enumerate(EXCLUDING_DX)])
+    by_code = ev.group_by(["member_id", "code"]).aggregate(_rank=rank.min())
+    reason = ibis.cases(*[(by_code._rank == i, n) for i, n in enumerate(EXCLUDING_DX)])
+    return by_code.group_by(_x_m=by_code.member_id).aggregate(_x_reason=reason.min())
 
 
 def opioid_rows(

@@ -26,8 +26,10 @@ from payvider.measures.quality.framework import (
     Period,
     age_on,
     code_in,
+    enrolled_in_month,
     finalize,
     measure_rows,
+    member_years,
 )
 
 MEASURE_ID = "readmission_30d"
@@ -192,23 +194,26 @@ def enrolled_after(
 ) -> ir.Table:
     """Adds ``_enrolled_after``: enrolled (same payer) in the month of ``date_col`` and the month
     ``days`` later."""
-    # member_months has one row per member, payer and month already (no distinct needed).
-    mm = member_months.select("member_id", "payer", "month")
+    y = member_years(member_months)
     d = rows[date_col]
+    rows = rows.mutate(_d0=d, _d1=d + ibis.interval(days=days))
+    a = y.select(_a_m=y.member_id, _a_p=y.payer, _a_y=y.year, _a_mask=y.month_mask)
+    b = y.select(_b_m=y.member_id, _b_p=y.payer, _b_y=y.year, _b_mask=y.month_mask)
+    rows = rows.left_join(
+        a,
+        [rows.member_id == a._a_m, rows.payer == a._a_p, rows._d0.year().cast("int64") == a._a_y],
+    )
+    rows = rows.left_join(
+        b,
+        [rows.member_id == b._b_m, rows.payer == b._b_p, rows._d1.year().cast("int64") == b._b_y],
+    )
     rows = rows.mutate(
-        _m0=d.truncate("M").cast("date"),
-        _m1=(d + ibis.interval(days=days)).truncate("M").cast("date"),
+        _enrolled_after=enrolled_in_month(rows._a_mask, rows._d0)
+        & enrolled_in_month(rows._b_mask, rows._d1)
     )
-    a = mm.select(_a_m=mm.member_id, _a_p=mm.payer, _a_month=mm.month)
-    b = mm.select(_b_m=mm.member_id, _b_p=mm.payer, _b_month=mm.month)
-    rows = rows.left_join(
-        a, [rows.member_id == a._a_m, rows.payer == a._a_p, rows._m0 == a._a_month]
+    return rows.drop(
+        "_d0", "_d1", "_a_m", "_a_p", "_a_y", "_a_mask", "_b_m", "_b_p", "_b_y", "_b_mask"
     )
-    rows = rows.left_join(
-        b, [rows.member_id == b._b_m, rows.payer == b._b_p, rows._m1 == b._b_month]
-    )
-    rows = rows.mutate(_enrolled_after=rows._a_month.notnull() & rows._b_month.notnull())
-    return rows.drop("_m0", "_m1", "_a_m", "_a_p", "_a_month", "_b_m", "_b_p", "_b_month")
 
 
 def _band(value: ir.IntegerValue, bands) -> ir.StringValue:
@@ -224,9 +229,9 @@ def _hcc_band(n: ir.IntegerValue) -> ir.StringValue:
 
 
 def _demographics(member_months: ir.Table) -> ir.Table:
-    mm = member_months
-    return mm.group_by(_d_m=mm.member_id, _d_p=mm.payer).aggregate(
-        _gender=mm.gender.max(), _birth=mm.birth_date.max()
+    y = member_years(member_months)
+    return y.group_by(_d_m=y.member_id, _d_p=y.payer).aggregate(
+        _gender=y.gender.max(), _birth=y.birth_date.max()
     )
 
 

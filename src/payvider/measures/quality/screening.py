@@ -19,9 +19,9 @@ from payvider.measures.quality.framework import (
     MeasureSpec,
     Period,
     age_on,
-    code_in,
     continuous_enrollment,
     finalize,
+    in_value_set,
     measure_rows,
 )
 
@@ -67,8 +67,9 @@ def _years_before(d: dt.date, years: int) -> dt.date:
     return dt.date(d.year - years, 1, 1)
 
 
-def _hits(ev: ir.Table, cond: ir.BooleanValue, lo: dt.date, hi: dt.date, tag: str) -> ir.Table:
-    e = ev.filter(cond & ev.event_date.between(lo, hi))
+def _hits(ev: ir.Table, names: tuple[str, ...], lo: dt.date, hi: dt.date, tag: str) -> ir.Table:
+    e = in_value_set(ev, *names)
+    e = e.filter(e.event_date.between(lo, hi))
     return e.group_by(_h_m=e.member_id).aggregate(**{f"_{tag}": e.event_date.max()})
 
 
@@ -111,10 +112,8 @@ def screening_rows(
         ce = continuous_enrollment(member_months, p.start, p.end)
         age = age_on(ce.birth_date, p.end)
         women = ce.filter(ce.gender.lower().isin(("female", "f")) & age.between(50, 74))
-        mast = _hits(ev, code_in(ev.code, "bilateral_mastectomy"), dt.date(1900, 1, 1), p.end, "x")
-        mammo = _hits(
-            ev, code_in(ev.code, "mammography"), months_before(p.start, 15), p.end, "mammography"
-        )
+        mast = _hits(ev, ("bilateral_mastectomy",), dt.date(1900, 1, 1), p.end, "x")
+        mammo = _hits(ev, ("mammography",), months_before(p.start, 15), p.end, "mammography")
         parts.append(
             finalize(
                 _rows(BREAST, women, p, mast, [("mammography", mammo)], "bilateral_mastectomy"),
@@ -125,7 +124,7 @@ def screening_rows(
         adults = ce.filter(age.between(45, 75))
         crc = _hits(
             ev,
-            code_in(ev.code, "colorectal_cancer") | code_in(ev.code, "total_colectomy"),
+            ("colorectal_cancer", "total_colectomy"),
             dt.date(1900, 1, 1),
             p.end,
             "x",
@@ -137,7 +136,7 @@ def screening_rows(
             ("fit_dna", _years_before(p.start, 2)),
             ("fobt", p.start),
         ]
-        numer = [(vs, _hits(ev, code_in(ev.code, vs), lo, p.end, vs)) for vs, lo in tests]
+        numer = [(vs, _hits(ev, (vs,), lo, p.end, vs)) for vs, lo in tests]
         parts.append(
             finalize(
                 _rows(COLORECTAL, adults, p, crc, numer, "colorectal_cancer_or_colectomy"),

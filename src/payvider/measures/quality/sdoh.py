@@ -28,8 +28,10 @@ from payvider.measures.quality.framework import (
     MeasureSpec,
     Period,
     age_on,
+    calendar_year,
     finalize,
     measure_rows,
+    member_years,
 )
 
 #: The five core domains of the AHC HRSN screening tool (CMS), required by MIPS #487.
@@ -101,8 +103,19 @@ def linked_screenings(sdoh: ir.Table, crosswalk: ir.Table) -> ir.Table:
     )
 
 
-def _enrolled(member_months: ir.Table, p: Period) -> ir.Table:
-    """Members enrolled in any month of the period, one row each, with the last month's payer."""
+def _enrolled(member_months: ir.Table, p: Period, shared: bool = True) -> ir.Table:
+    """Members enrolled in any month of the period, one row each, with the last month's payer.
+
+    ``shared``: read the member-year frame the other measures read (else the member months)."""
+    year = calendar_year(p.start, p.end)
+    if shared and year is not None:
+        # from the member-year frame: each payer's last month decides, as the months would
+        y = member_years(member_months)
+        y = y.filter(y.year == year)
+        last = y.last_month.cast("string").concat("|", y.payer)  # unique per member: no ties
+        return y.group_by("member_id").aggregate(
+            payer=y.payer.argmax(last), birth_date=y.birth_date.max()
+        )
     mm = member_months.filter(member_months.month.between(p.start, p.end))
     last = mm.month.cast("string").concat("|", mm.payer)  # unique per member: no ties
     return mm.group_by("member_id").aggregate(
@@ -193,7 +206,8 @@ def sdoh_summary(
     scr = linked_screenings(sdoh, crosswalk)
     parts = []
     for p in periods:
-        enrolled = _enrolled(member_months, p).select("member_id").distinct()
+        # a stage of its own: nothing to share the member-year frame with
+        enrolled = _enrolled(member_months, p, shared=False).select("member_id").distinct()
         s = scr.filter(scr.screening_date.between(p.start, p.end))
         s = s.semi_join(enrolled, "member_id")
         anyd = s.group_by(["member_id", "screening_id"]).aggregate(

@@ -25,8 +25,10 @@ from payvider.measures.quality.framework import (
     MeasureSpec,
     Period,
     care_gaps,
+    finalize,
     forget_enrollment,
     summarize,
+    tag_value_sets,
     value_set_prefixes,
 )
 from payvider.measures.quality.hybrid import BP, HBA1C, hybrid_rows
@@ -53,6 +55,7 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
     mm = tables["member_months"]
     periods = periods or measurement_periods(mm)
     attribution = tables.get("attribution")
+    # The measures' rows are attributed once, after their union (``finalize`` below).
     parts = []
     stays = tables.get("inpatient_stays")
     if stays is not None:
@@ -62,7 +65,6 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
                 mm,
                 periods,
                 tables.get("risk_score"),
-                attribution,
                 principal_dx=_principal_dx(tables),
             )
         )
@@ -76,22 +78,27 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
                     tables.get("member_patient_crosswalk"),
                 ),
                 periods,
-                attribution,
             )
         )
-    # Computed once: every measure and exclusion filters it by its value sets.
-    ev = _materialized(coded_evidence(tables, value_set_prefixes()))
-    parts.append(screening_rows(ev, mm, periods, attribution))
+    # Computed once, each row tagged with its value sets: every measure and exclusion picks the
+    # rows of its value sets by tag (kept in value-set order, so a pick reads only its part).
+    # Repeated rows are kept: every measure asks whether, when first or when last.
+    ev = tag_value_sets(coded_evidence(tables, value_set_prefixes(), distinct=False))
+    ev = _materialized(ev.order_by("value_set", "member_id"))
+    parts.append(screening_rows(ev, mm, periods))
     if tables.get("observation") is not None and tables.get("member_patient_crosswalk") is not None:
         obs = linked_observations(tables["observation"], tables["member_patient_crosswalk"])
-        parts.append(hybrid_rows(ev, obs, mm, periods, attribution))
-    parts.extend(extra_member_rows(tables, ev, periods, attribution))
+        obs = tag_value_sets(obs)
+        obs = _materialized(obs.order_by("value_set", "member_id"))
+        parts.append(hybrid_rows(ev, obs, mm, periods))
+    parts.extend(extra_member_rows(tables, ev, periods, attribution, attribute=False))
     if tables.get("final_pharmacy_claim") is not None:
-        parts.append(opioid_rows(tables["final_pharmacy_claim"], mm, periods, ev, attribution))
+        parts.append(opioid_rows(tables["final_pharmacy_claim"], mm, periods, ev))
     if tables.get("claims_enriched") is not None:
-        parts.append(ed_rows(tables["claims_enriched"], mm, periods, attribution))
+        parts.append(ed_rows(tables["claims_enriched"], mm, periods))
     rows = ibis.union(*parts)
     rows = apply_shared_exclusions(rows, tables.get("claims_enriched"), ev, mm, periods)
+    rows = finalize(rows.drop("organization_id", "clinician_npi"), attribution)
     forget_enrollment()  # the expression keeps what it uses; the run's next stages start afresh
     return rows
 
