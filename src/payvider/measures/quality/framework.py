@@ -92,6 +92,10 @@ KINDS = ("proportion", "per_1000")
 UNITS = {"proportion": "proportion", "per_1000": "per 1,000 member-years"}
 
 
+#: Exact type in which expected events are added up (rows carry them rounded to 9 places).
+EXPECTED_SUM = "decimal(18, 9)"
+
+
 @cache
 def value_set(name: str, system: str | None = None) -> tuple[str, ...]:
     """Codes of a shipped value set (``reference/quality_value_sets.csv``), optionally one system."""
@@ -490,7 +494,11 @@ def _summarise(
         exclusions=(rows.in_denominator & rows.excluded).cast("int64").sum(),
         eligible=eligible.cast("int64").sum(),
         numerator=hit.cast("int64").sum(),
-        expected=ibis.ifelse(eligible, rows.expected, ibis.null().cast("float64")).sum(),
+        # exact decimal sum of the rows' expected (rounded to 9 places each), so that neither the
+        # order of the rows nor the engine can move the rounding at the 6th place
+        expected=ibis.ifelse(
+            eligible, rows.expected.cast(EXPECTED_SUM), ibis.null().cast(EXPECTED_SUM)
+        ).sum(),
         care_gaps=gap.cast("int64").sum(),
         member_months=ibis.ifelse(eligible, rows.exposure_months, 0).sum().cast("int64"),
         _per_1000=per_1000.any(),
@@ -506,7 +514,7 @@ def _summarise(
     )
     lower = ibis.ifelse(g._per_1000, ibis.ifelse(u_ok, p_lo / years, null), lower)
     upper = ibis.ifelse(g._per_1000, ibis.ifelse(u_ok, p_hi / years, null), upper)
-    expected = g.expected.round(6)
+    expected = g.expected.round(6).cast("float64")
     exp_rate = ibis.ifelse(g.eligible > 0, expected / g.eligible.cast("float64"), None)
     oe = ibis.ifelse(expected > 0, rate / exp_rate, ibis.null().cast("float64"))
     g = g.mutate(
