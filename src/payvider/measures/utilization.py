@@ -36,18 +36,22 @@ COUNTS = (
 )
 
 
-def _member_month_events(claims_enriched: ir.Table, inpatient_stays: ir.Table) -> ir.Table:
-    """Event counts per member × payer × month (the month of the admission or visit)."""
+def _event_rows(claims_enriched: ir.Table, inpatient_stays: ir.Table) -> ir.Table:
+    """One row per counted event (a stay, an ED day, a visit) with its member × payer × month
+    (the month of the admission or visit) and what it adds to each count."""
     s = inpatient_stays
     cat = s.service_category
 
     def n(cond: ir.BooleanValue) -> ir.IntegerValue:
-        return count_sum(ibis.ifelse(cond, 1, 0))
+        return ibis.ifelse(cond, 1, 0)
 
     def days(cond: ir.BooleanValue) -> ir.IntegerValue:
-        return count_sum(ibis.ifelse(cond, s.bed_days, 0))
+        return ibis.ifelse(cond, s.bed_days, 0).fill_null(0)
 
-    stays = s.group_by(member_id=s.member_id, payer=s.payer, month=s.admission_month).aggregate(
+    stays = s.select(
+        member_id=s.member_id,
+        payer=s.payer,
+        month=s.admission_month,
         acute_admissions=n(cat == "inpatient_acute"),
         acute_bed_days=days(cat == "inpatient_acute"),
         readmissions=n(s.is_readmission),
@@ -59,7 +63,7 @@ def _member_month_events(claims_enriched: ir.Table, inpatient_stays: ir.Table) -
     c = claims_enriched
     ed = c.filter(c.service_category == "emergency_department")
     ed = ed.select("member_id", "payer", month=ed.service_month, day=ed.service_date).distinct()
-    ed = ed.group_by(["member_id", "payer", "month"]).aggregate(ed_visits=ed.count().cast("int64"))
+    ed = ed.select("member_id", "payer", "month", ed_visits=1)
     v = c.filter(
         c.is_visit & c.service_category.isin(("office_pcp", "office_specialist", "telehealth"))
     )
@@ -71,18 +75,20 @@ def _member_month_events(claims_enriched: ir.Table, inpatient_stays: ir.Table) -
         day=v.service_date,
         npi=v.rendering_npi.fill_null(""),
     ).distinct()
-    visits = v.group_by(["member_id", "payer", "month"]).aggregate(
-        pcp_visits=count_sum(ibis.ifelse(v.service_category == "office_pcp", 1, 0)),
-        specialist_visits=count_sum(ibis.ifelse(v.service_category == "office_specialist", 1, 0)),
-        telehealth_visits=count_sum(ibis.ifelse(v.service_category == "telehealth", 1, 0)),
+    visits = v.select(
+        "member_id",
+        "payer",
+        "month",
+        pcp_visits=n(v.service_category == "office_pcp"),
+        specialist_visits=n(v.service_category == "office_specialist"),
+        telehealth_visits=n(v.service_category == "telehealth"),
     )
     key = ["member_id", "payer", "month"]
     parts = []
     for t in (stays, ed, visits):
         cols = {c: (t[c] if c in t.columns else ibis.literal(0)).cast("int64") for c in COUNTS}
         parts.append(t.select(*key, **cols))
-    events = ibis.union(*parts, distinct=False)
-    return events.group_by(key).aggregate(**{c: count_sum(events[c]) for c in COUNTS})
+    return ibis.union(*parts, distinct=False)
 
 
 def utilization(
@@ -91,15 +97,31 @@ def utilization(
     member_months: ir.Table,
     attribution: ir.Table,
 ) -> ir.Table:
-    """Counts and rates per 1,000 by year × product line × attributed organization."""
+    """Counts and rates per 1,000 by year × product line × attributed organization.
+
+    Each event is counted once for every member month of its member, payer and month (one, as
+    member months are unique per member, payer and month): events join member months once and
+    sum by cell, without first rolling them up per member month.
+    """
     mm = attributed_member_months(member_months, attribution).mutate(
         year=lambda t: t.month.year().cast("int64")
     )
-    events = _member_month_events(claims_enriched, inpatient_stays)
-    j = mm.left_join(events, ["member_id", "payer", "month"])
-    out = j.group_by(list(CELL)).aggregate(
-        member_months=j.count().cast("int64"),
-        **{c: count_sum(j[c].fill_null(0)) for c in COUNTS},
+    events = _event_rows(claims_enriched, inpatient_stays)
+    e = events.inner_join(
+        mm.select("member_id", "payer", "month", *CELL), ["member_id", "payer", "month"]
+    )
+    counts = e.group_by(list(CELL)).aggregate(
+        member_months=ibis.literal(0).cast("int64"),
+        **{c: count_sum(e[c]) for c in COUNTS},
+    )
+    months = mm.group_by(list(CELL)).aggregate(
+        member_months=mm.count().cast("int64"),
+        **{c: ibis.literal(0).cast("int64") for c in COUNTS},
+    )
+    both = months.union(counts.select(*months.columns), distinct=False)
+    out = both.group_by(list(CELL)).aggregate(
+        member_months=count_sum(both.member_months),
+        **{c: count_sum(both[c]) for c in COUNTS},
     )
     per_1000 = {f"{c}_per_1000": ratio(out[c] * 12000, out.member_months) for c in COUNTS}
     visits = out.pcp_visits + out.specialist_visits + out.telehealth_visits
