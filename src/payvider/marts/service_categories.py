@@ -103,8 +103,18 @@ VISIT_HCPCS_RANGE = ("99202", "99499")
 VISIT_HCPCS_EXTRA = ("G0402", "G0438", "G0439", "G0463", "T1015")
 
 
+def _is(col: ir.StringValue, values: tuple[str, ...]) -> ir.BooleanValue:
+    """``col`` is one of ``values``: a chain of equalities, cheaper per line than an IN list
+    (which DuckDB runs as a join) for the short code lists of the rules."""
+    return ibis.or_(*[col == v for v in values])
+
+
 def _starts(col: ir.StringValue, prefixes: tuple[str, ...]) -> ir.BooleanValue:
-    return ibis.or_(*[col.startswith(p) for p in prefixes])
+    """``col`` starts with one of ``prefixes``: one substring per prefix length, compared."""
+    by_length: dict[int, tuple[str, ...]] = {}
+    for p in prefixes:
+        by_length[len(p)] = (*by_length.get(len(p), ()), p)
+    return ibis.or_(*[_is(col.substr(0, n), ps) for n, ps in by_length.items()])
 
 
 def _numeric_between(code: ir.StringValue, lo: str, hi: str) -> ir.BooleanValue:
@@ -117,7 +127,7 @@ def _numeric_between(code: ir.StringValue, lo: str, hi: str) -> ir.BooleanValue:
 
 def is_visit_code(hcpcs: ir.StringValue) -> ir.BooleanValue:
     """Evaluation-and-management (visit) HCPCS codes, incl. wellness and clinic visits."""
-    visit = _numeric_between(hcpcs, *VISIT_HCPCS_RANGE) | hcpcs.isin(VISIT_HCPCS_EXTRA)
+    visit = _numeric_between(hcpcs, *VISIT_HCPCS_RANGE) | _is(hcpcs, VISIT_HCPCS_EXTRA)
     return visit.fill_null(False)
 
 
@@ -129,11 +139,11 @@ def _institutional_flags(inst: ir.Table) -> ir.Table:
     """Per institutional claim: whether any of its lines is ED, observation, surgery, psych …"""
     rev = inst.revenue_center_code
     return inst.group_by("claim_id").aggregate(
-        claim_ed=rev.isin(ED_REVENUE).any(),
-        claim_obs=(rev.isin(OBSERVATION_REVENUE) | inst.hcpcs_code.isin(OBSERVATION_HCPCS)).any(),
+        claim_ed=_is(rev, ED_REVENUE).any(),
+        claim_obs=(_is(rev, OBSERVATION_REVENUE) | _is(inst.hcpcs_code, OBSERVATION_HCPCS)).any(),
         claim_surg=_starts(rev, SURGERY_REVENUE_PREFIXES).any(),
-        claim_psych=rev.isin(PSYCH_ROOM_REVENUE).any(),
-        claim_rehab=rev.isin(REHAB_ROOM_REVENUE).any(),
+        claim_psych=_is(rev, PSYCH_ROOM_REVENUE).any(),
+        claim_rehab=_is(rev, REHAB_ROOM_REVENUE).any(),
     )
 
 
@@ -146,8 +156,8 @@ def _institutional_category(t: ir.Table) -> ir.StringValue:
         return _starts(bt, codes)
 
     return ibis.cases(
-        (bt2("11", "41") & (t.claim_psych | drg.isin(PSYCH_DRGS)), "inpatient_psychiatric"),
-        (bt2("11", "41") & (t.claim_rehab | drg.isin(REHAB_DRGS)), "inpatient_rehab"),
+        (bt2("11", "41") & (t.claim_psych | _is(drg, PSYCH_DRGS)), "inpatient_psychiatric"),
+        (bt2("11", "41") & (t.claim_rehab | _is(drg, REHAB_DRGS)), "inpatient_rehab"),
         (bt2("11", "41"), "inpatient_acute"),
         (bt2("18", "21"), "skilled_nursing"),
         (bt2("81", "82"), "hospice"),
@@ -159,7 +169,7 @@ def _institutional_category(t: ir.Table) -> ir.StringValue:
         (_starts(rev, IMAGING_REVENUE_PREFIXES), "outpatient_imaging"),
         (_starts(rev, LAB_REVENUE_PREFIXES), "outpatient_lab"),
         (bt2("74", "75") | _starts(rev, THERAPY_REVENUE_PREFIXES), "outpatient_therapy"),
-        (rev.isin(INFUSION_REVENUE), "infusion"),
+        (_is(rev, INFUSION_REVENUE), "infusion"),
         else_="outpatient_other",
     )
 
@@ -168,20 +178,20 @@ def _professional_category(t: ir.Table) -> ir.StringValue:
     pos = t.place_of_service_code
     hcpcs = t.hcpcs_code
     mods = [t[f"hcpcs_modifier_{i}"] for i in range(1, 6)]
-    telehealth_mod = ibis.or_(*[m.isin(TELEHEALTH_MODIFIERS) for m in mods])
+    telehealth_mod = ibis.or_(*[_is(m, TELEHEALTH_MODIFIERS) for m in mods])
     lab = _numeric_between(hcpcs, "80047", "89398")
     imaging = _numeric_between(hcpcs, "70010", "79999")
     return ibis.cases(
-        (pos.isin(AMBULANCE_POS) | hcpcs.startswith("A0"), "ambulance"),
+        (_is(pos, AMBULANCE_POS) | _starts(hcpcs, ("A0",)), "ambulance"),
         (_starts(hcpcs, DME_HCPCS_PREFIXES), "dme"),
-        (pos.isin(TELEHEALTH_POS) | telehealth_mod, "telehealth"),
-        (pos.isin(INPATIENT_POS), "professional_inpatient"),
-        (pos.isin(EMERGENCY_POS), "professional_emergency"),
-        (pos.isin(INDEPENDENT_LAB_POS) | lab, "professional_lab"),
+        (_is(pos, TELEHEALTH_POS) | telehealth_mod, "telehealth"),
+        (_is(pos, INPATIENT_POS), "professional_inpatient"),
+        (_is(pos, EMERGENCY_POS), "professional_emergency"),
+        (_is(pos, INDEPENDENT_LAB_POS) | lab, "professional_lab"),
         (imaging, "professional_imaging"),
-        (pos.isin(OUTPATIENT_FACILITY_POS), "professional_outpatient"),
-        (pos.isin(OFFICE_POS) & t.r_primary_care, "office_pcp"),
-        (pos.isin(OFFICE_POS), "office_specialist"),
+        (_is(pos, OUTPATIENT_FACILITY_POS), "professional_outpatient"),
+        (_is(pos, OFFICE_POS) & t.r_primary_care, "office_pcp"),
+        (_is(pos, OFFICE_POS), "office_specialist"),
         else_="professional_other",
     )
 
@@ -201,7 +211,7 @@ def _professional_group(t: ir.Table) -> ir.StringValue:
     """``service_category_1`` of :func:`_professional_category`: its first two rules (ambulance,
     DME) are ancillary, the rest professional."""
     pos, hcpcs = t.place_of_service_code, t.hcpcs_code
-    ancillary = pos.isin(AMBULANCE_POS) | _starts(hcpcs, ("A0", *DME_HCPCS_PREFIXES))
+    ancillary = _is(pos, AMBULANCE_POS) | _starts(hcpcs, ("A0", *DME_HCPCS_PREFIXES))
     return ibis.ifelse(ancillary.fill_null(False), "ancillary", "professional")
 
 
@@ -238,7 +248,10 @@ def enrich_medical_claims(final_claims: ir.Table, provider: ir.Table) -> ir.Tabl
     inst = c.filter(institutional)
     prof = c.filter(c.claim_type.isnull() | ~institutional)
 
-    i = inst.left_join(_institutional_flags(inst), "claim_id")
+    # the flags read their four columns on their own rather than share the institutional lines
+    # (which the engine would otherwise keep whole in between)
+    inst_codes = c.select("claim_id", "claim_type", "revenue_center_code", "hcpcs_code")
+    i = inst.left_join(_institutional_flags(inst_codes.filter(institutional)), "claim_id")
     i = i.left_join(rendering, i.rendering_npi == rendering.r_npi)
     i = i.select(
         *_LINE_COLUMNS,
