@@ -103,7 +103,9 @@ def utilization(
     member months are unique per member, payer and month): events join member months once and
     sum by cell, without first rolling them up per member month.
     """
-    mm = attributed_member_months(member_months, attribution).mutate(
+    # only the columns the cells need go through the attribution join
+    months = member_months.select("member_id", "payer", "month", "product_line")
+    mm = attributed_member_months(months, attribution).mutate(
         year=lambda t: t.month.year().cast("int64")
     )
     events = _event_rows(claims_enriched, inpatient_stays)
