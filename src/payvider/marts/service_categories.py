@@ -147,7 +147,10 @@ def _institutional_flags(inst: ir.Table) -> ir.Table:
     )
 
 
-def _institutional_category(t: ir.Table) -> ir.StringValue:
+Rules = tuple[list[tuple[ir.BooleanValue, str]], str]
+
+
+def _institutional_rules(t: ir.Table) -> Rules:
     bt = t.bill_type_code
     rev = t.revenue_center_code
     drg = t.drg_code
@@ -155,7 +158,7 @@ def _institutional_category(t: ir.Table) -> ir.StringValue:
     def bt2(*codes: str) -> ir.BooleanValue:
         return _starts(bt, codes)
 
-    return ibis.cases(
+    rules = [
         (bt2("11", "41") & (t.claim_psych | _is(drg, PSYCH_DRGS)), "inpatient_psychiatric"),
         (bt2("11", "41") & (t.claim_rehab | _is(drg, REHAB_DRGS)), "inpatient_rehab"),
         (bt2("11", "41"), "inpatient_acute"),
@@ -170,18 +173,19 @@ def _institutional_category(t: ir.Table) -> ir.StringValue:
         (_starts(rev, LAB_REVENUE_PREFIXES), "outpatient_lab"),
         (bt2("74", "75") | _starts(rev, THERAPY_REVENUE_PREFIXES), "outpatient_therapy"),
         (_is(rev, INFUSION_REVENUE), "infusion"),
-        else_="outpatient_other",
-    )
+    ]
+    return rules, "outpatient_other"
 
 
-def _professional_category(t: ir.Table) -> ir.StringValue:
+def _professional_rules(t: ir.Table) -> Rules:
     pos = t.place_of_service_code
     hcpcs = t.hcpcs_code
     mods = [t[f"hcpcs_modifier_{i}"] for i in range(1, 6)]
-    telehealth_mod = ibis.or_(*[_is(m, TELEHEALTH_MODIFIERS) for m in mods])
+    # most lines have no modifiers: a null modifier is not compared with the list
+    telehealth_mod = ibis.or_(*[m.notnull() & _is(m, TELEHEALTH_MODIFIERS) for m in mods])
     lab = _numeric_between(hcpcs, "80047", "89398")
     imaging = _numeric_between(hcpcs, "70010", "79999")
-    return ibis.cases(
+    rules = [
         (_is(pos, AMBULANCE_POS) | _starts(hcpcs, ("A0",)), "ambulance"),
         (_starts(hcpcs, DME_HCPCS_PREFIXES), "dme"),
         (_is(pos, TELEHEALTH_POS) | telehealth_mod, "telehealth"),
@@ -192,27 +196,22 @@ def _professional_category(t: ir.Table) -> ir.StringValue:
         (_is(pos, OUTPATIENT_FACILITY_POS), "professional_outpatient"),
         (_is(pos, OFFICE_POS) & t.r_primary_care, "office_pcp"),
         (_is(pos, OFFICE_POS), "office_specialist"),
-        else_="professional_other",
-    )
+    ]
+    return rules, "professional_other"
 
 
-def _institutional_group(t: ir.Table) -> ir.StringValue:
-    """``service_category_1`` of :func:`_institutional_category` without evaluating it again:
-    the bill type alone decides the inpatient and home-health rules, everything else is
-    outpatient."""
-    return ibis.cases(
-        (_starts(t.bill_type_code, ("11", "41", "18", "21", "81", "82")), "inpatient"),
-        (_starts(t.bill_type_code, ("32", "33", "34")), "ancillary"),
-        else_="outpatient",
-    )
+def _categorise(rules: Rules) -> tuple[ir.StringValue, ir.StringValue]:
+    """The category the first matching rule gives, and its ``service_category_1``.
 
-
-def _professional_group(t: ir.Table) -> ir.StringValue:
-    """``service_category_1`` of :func:`_professional_category`: its first two rules (ambulance,
-    DME) are ancillary, the rest professional."""
-    pos, hcpcs = t.place_of_service_code, t.hcpcs_code
-    ancillary = _is(pos, AMBULANCE_POS) | _starts(hcpcs, ("A0", *DME_HCPCS_PREFIXES))
-    return ibis.ifelse(ancillary.fill_null(False), "ancillary", "professional")
+    The group tests the category against the few categories of these rules (the largest group
+    is the default); next to the category in one select, the engine evaluates the rules once."""
+    conditions, default = rules
+    category = ibis.cases(*conditions, else_=default)
+    groups: dict[str, tuple[str, ...]] = {}
+    for c in (*[c for _, c in conditions], default):
+        groups[CATEGORY_GROUP[c]] = (*groups.get(CATEGORY_GROUP[c], ()), c)
+    *rest, (last, _) = sorted(groups.items(), key=lambda item: len(item[1]))
+    return category, ibis.cases(*[(_is(category, cs), g) for g, cs in rest], else_=last)
 
 
 def _roster(provider: ir.Table) -> ir.Table:
@@ -253,19 +252,21 @@ def enrich_medical_claims(final_claims: ir.Table, provider: ir.Table) -> ir.Tabl
     inst_codes = c.select("claim_id", "claim_type", "revenue_center_code", "hcpcs_code")
     i = inst.left_join(_institutional_flags(inst_codes.filter(institutional)), "claim_id")
     i = i.left_join(rendering, i.rendering_npi == rendering.r_npi)
+    i_category, i_group = _categorise(_institutional_rules(i))
     i = i.select(
         *_LINE_COLUMNS,
         specialty=i.r_specialty,
-        _category=_institutional_category(i),
-        service_category_1=_institutional_group(i),
+        _category=i_category,
+        service_category_1=i_group,
         is_visit=ibis.literal(False),
     )
     p = prof.left_join(rendering, prof.rendering_npi == rendering.r_npi)
+    p_category, p_group = _categorise(_professional_rules(p))
     p = p.select(
         *_LINE_COLUMNS,
         specialty=p.r_specialty,
-        _category=_professional_category(p),
-        service_category_1=_professional_group(p),
+        _category=p_category,
+        service_category_1=p_group,
         is_visit=(p.claim_type == "professional") & is_visit_code(p.hcpcs_code),
     )
     t = i.union(p, distinct=False)
