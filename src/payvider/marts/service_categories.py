@@ -136,14 +136,25 @@ def is_visit_code(hcpcs: ir.StringValue) -> ir.BooleanValue:
 
 
 def _institutional_flags(inst: ir.Table) -> ir.Table:
-    """Per institutional claim: whether any of its lines is ED, observation, surgery, psych …"""
+    """Per institutional claim with a flagged line: whether any of its lines is ED, observation,
+    surgery, psych … Claims without one are left out: their flags are null after the join, which
+    the rules read like false."""
     rev = inst.revenue_center_code
-    return inst.group_by("claim_id").aggregate(
-        claim_ed=_is(rev, ED_REVENUE).any(),
-        claim_obs=(_is(rev, OBSERVATION_REVENUE) | _is(inst.hcpcs_code, OBSERVATION_HCPCS)).any(),
-        claim_surg=_starts(rev, SURGERY_REVENUE_PREFIXES).any(),
-        claim_psych=_is(rev, PSYCH_ROOM_REVENUE).any(),
-        claim_rehab=_is(rev, REHAB_ROOM_REVENUE).any(),
+    flags = inst.select(
+        "claim_id",
+        ed=_is(rev, ED_REVENUE),
+        obs=_is(rev, OBSERVATION_REVENUE) | _is(inst.hcpcs_code, OBSERVATION_HCPCS),
+        surg=_starts(rev, SURGERY_REVENUE_PREFIXES),
+        psych=_is(rev, PSYCH_ROOM_REVENUE),
+        rehab=_is(rev, REHAB_ROOM_REVENUE),
+    )
+    flags = flags.filter(flags.ed | flags.obs | flags.surg | flags.psych | flags.rehab)
+    return flags.group_by("claim_id").aggregate(
+        claim_ed=flags.ed.any(),
+        claim_obs=flags.obs.any(),
+        claim_surg=flags.surg.any(),
+        claim_psych=flags.psych.any(),
+        claim_rehab=flags.rehab.any(),
     )
 
 
