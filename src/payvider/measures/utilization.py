@@ -116,8 +116,7 @@ def utilization(
     sum by cell (per kind of count), without first rolling them up per member month.
     """
     # only the columns the cells need go through the attribution join
-    narrow = member_months.select("member_id", "payer", "month", "product_line")
-    mm = attributed_member_months(narrow, attribution).mutate(
+    mm = attributed_member_months(member_months, attribution, ("product_line",)).mutate(
         year=lambda t: t.month.year().cast("int64")
     )
     events = _event_rows(claims_enriched, inpatient_stays)
