@@ -37,6 +37,8 @@ def inpatient_claims(claims_enriched: ir.Table, final_medical: ir.Table) -> ir.T
         paid_amount=e.paid_amount.sum(),
     )
     c = final_medical.filter(final_medical.claim_type == "institutional")
+    # dates of the inpatient claims only (a few percent of institutional claims)
+    c = c.semi_join(lines.select("claim_id"), "claim_id")
     dates = c.group_by("claim_id").aggregate(
         start=c.admission_date.fill_null(c.claim_start_date).min(),
         end=c.discharge_date.fill_null(c.claim_end_date).fill_null(c.claim_start_date).max(),

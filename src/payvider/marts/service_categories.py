@@ -103,91 +103,126 @@ VISIT_HCPCS_RANGE = ("99202", "99499")
 VISIT_HCPCS_EXTRA = ("G0402", "G0438", "G0439", "G0463", "T1015")
 
 
+def _is(col: ir.StringValue, values: tuple[str, ...]) -> ir.BooleanValue:
+    """``col`` is one of ``values``: a chain of equalities, cheaper per line than an IN list
+    (which DuckDB runs as a join) for the short code lists of the rules."""
+    return ibis.or_(*[col == v for v in values])
+
+
 def _starts(col: ir.StringValue, prefixes: tuple[str, ...]) -> ir.BooleanValue:
-    return ibis.or_(*[col.startswith(p) for p in prefixes])
+    """``col`` starts with one of ``prefixes``: one substring per prefix length, compared."""
+    by_length: dict[int, tuple[str, ...]] = {}
+    for p in prefixes:
+        by_length[len(p)] = (*by_length.get(len(p), ()), p)
+    return ibis.or_(*[_is(col.substr(0, n), ps) for n, ps in by_length.items()])
 
 
 def _numeric_between(code: ir.StringValue, lo: str, hi: str) -> ir.BooleanValue:
-    """A five-digit numeric HCPCS (CPT) code in [lo, hi]; string order works for equal lengths."""
-    return code.re_search(r"^[0-9]{5}$") & (code >= lo) & (code <= hi)
+    """A five-digit numeric HCPCS (CPT) code in [lo, hi]; string order works for equal lengths.
+
+    The pattern is tested only on codes already in the range (few), not on every line."""
+    in_range = (code >= lo) & (code <= hi)
+    return ibis.ifelse(in_range, code.re_search(r"^[0-9]{5}$"), False)
 
 
 def is_visit_code(hcpcs: ir.StringValue) -> ir.BooleanValue:
     """Evaluation-and-management (visit) HCPCS codes, incl. wellness and clinic visits."""
-    h = hcpcs.fill_null("")
-    return _numeric_between(h, *VISIT_HCPCS_RANGE) | h.isin(VISIT_HCPCS_EXTRA)
+    visit = _numeric_between(hcpcs, *VISIT_HCPCS_RANGE) | _is(hcpcs, VISIT_HCPCS_EXTRA)
+    return visit.fill_null(False)
 
 
-def _institutional_flags(claims: ir.Table) -> ir.Table:
-    """Per institutional claim: whether any of its lines is ED, observation, surgery, psych …"""
-    inst = claims.filter(claims.claim_type == "institutional")
-    rev = inst.revenue_center_code.fill_null("")
-    hcpcs = inst.hcpcs_code.fill_null("")
+# A null code matches no rule: in the rule conditions below (and, or; never not) a null test
+# decides like false, so codes are compared as they are, without replacing nulls first.
+
+
+def _institutional_flags(inst: ir.Table) -> ir.Table:
+    """Per institutional claim with a flagged line: whether any of its lines is ED, observation,
+    surgery, psych … Claims without one are left out: their flags are null after the join, which
+    the rules read like false."""
+    rev = inst.revenue_center_code
     flags = inst.select(
         "claim_id",
-        ed=rev.isin(ED_REVENUE).cast("int8"),
-        obs=(rev.isin(OBSERVATION_REVENUE) | hcpcs.isin(OBSERVATION_HCPCS)).cast("int8"),
-        surg=_starts(rev, SURGERY_REVENUE_PREFIXES).cast("int8"),
-        psych=rev.isin(PSYCH_ROOM_REVENUE).cast("int8"),
-        rehab=rev.isin(REHAB_ROOM_REVENUE).cast("int8"),
+        ed=_is(rev, ED_REVENUE),
+        obs=_is(rev, OBSERVATION_REVENUE) | _is(inst.hcpcs_code, OBSERVATION_HCPCS),
+        surg=_starts(rev, SURGERY_REVENUE_PREFIXES),
+        psych=_is(rev, PSYCH_ROOM_REVENUE),
+        rehab=_is(rev, REHAB_ROOM_REVENUE),
     )
+    flags = flags.filter(flags.ed | flags.obs | flags.surg | flags.psych | flags.rehab)
     return flags.group_by("claim_id").aggregate(
-        claim_ed=flags.ed.max() == 1,
-        claim_obs=flags.obs.max() == 1,
-        claim_surg=flags.surg.max() == 1,
-        claim_psych=flags.psych.max() == 1,
-        claim_rehab=flags.rehab.max() == 1,
+        claim_ed=flags.ed.any(),
+        claim_obs=flags.obs.any(),
+        claim_surg=flags.surg.any(),
+        claim_psych=flags.psych.any(),
+        claim_rehab=flags.rehab.any(),
     )
 
 
-def _institutional_category(t: ir.Table) -> ir.StringValue:
-    bt = t.bill_type_code.fill_null("")
-    bt2 = bt.substr(0, 2)
-    rev = t.revenue_center_code.fill_null("")
-    drg = t.drg_code.fill_null("")
-    return ibis.cases(
-        (bt2.isin(("11", "41")) & (t.claim_psych | drg.isin(PSYCH_DRGS)), "inpatient_psychiatric"),
-        (bt2.isin(("11", "41")) & (t.claim_rehab | drg.isin(REHAB_DRGS)), "inpatient_rehab"),
-        (bt2.isin(("11", "41")), "inpatient_acute"),
-        (bt2.isin(("18", "21")), "skilled_nursing"),
-        (bt2.isin(("81", "82")), "hospice"),
-        (bt2.isin(("32", "33", "34")), "home_health"),
+Rules = tuple[list[tuple[ir.BooleanValue, str]], str]
+
+
+def _institutional_rules(t: ir.Table) -> Rules:
+    bt = t.bill_type_code
+    rev = t.revenue_center_code
+    drg = t.drg_code
+
+    def bt2(*codes: str) -> ir.BooleanValue:
+        return _starts(bt, codes)
+
+    rules = [
+        (bt2("11", "41") & (t.claim_psych | _is(drg, PSYCH_DRGS)), "inpatient_psychiatric"),
+        (bt2("11", "41") & (t.claim_rehab | _is(drg, REHAB_DRGS)), "inpatient_rehab"),
+        (bt2("11", "41"), "inpatient_acute"),
+        (bt2("18", "21"), "skilled_nursing"),
+        (bt2("81", "82"), "hospice"),
+        (bt2("32", "33", "34"), "home_health"),
         (t.claim_ed, "emergency_department"),
         (t.claim_obs, "observation"),
-        (t.claim_surg | (bt2 == "83"), "outpatient_surgery"),
-        ((bt2 == "72") | _starts(rev, DIALYSIS_REVENUE_PREFIXES), "dialysis"),
+        (t.claim_surg | bt2("83"), "outpatient_surgery"),
+        (bt2("72") | _starts(rev, DIALYSIS_REVENUE_PREFIXES), "dialysis"),
         (_starts(rev, IMAGING_REVENUE_PREFIXES), "outpatient_imaging"),
         (_starts(rev, LAB_REVENUE_PREFIXES), "outpatient_lab"),
-        (bt2.isin(("74", "75")) | _starts(rev, THERAPY_REVENUE_PREFIXES), "outpatient_therapy"),
-        (rev.isin(INFUSION_REVENUE), "infusion"),
-        else_="outpatient_other",
-    )
+        (bt2("74", "75") | _starts(rev, THERAPY_REVENUE_PREFIXES), "outpatient_therapy"),
+        (_is(rev, INFUSION_REVENUE), "infusion"),
+    ]
+    return rules, "outpatient_other"
 
 
-def _professional_category(t: ir.Table) -> ir.StringValue:
-    pos = t.place_of_service_code.fill_null("")
-    hcpcs = t.hcpcs_code.fill_null("")
-    mods = [t[f"hcpcs_modifier_{i}"].fill_null("") for i in range(1, 6)]
-    telehealth_mod = ibis.or_(*[m.isin(TELEHEALTH_MODIFIERS) for m in mods])
+def _professional_rules(t: ir.Table) -> Rules:
+    pos = t.place_of_service_code
+    hcpcs = t.hcpcs_code
+    mods = [t[f"hcpcs_modifier_{i}"] for i in range(1, 6)]
+    # most lines have no modifiers: a null modifier is not compared with the list
+    telehealth_mod = ibis.or_(*[m.notnull() & _is(m, TELEHEALTH_MODIFIERS) for m in mods])
     lab = _numeric_between(hcpcs, "80047", "89398")
     imaging = _numeric_between(hcpcs, "70010", "79999")
-    return ibis.cases(
-        (pos.isin(AMBULANCE_POS) | hcpcs.startswith("A0"), "ambulance"),
+    rules = [
+        (_is(pos, AMBULANCE_POS) | _starts(hcpcs, ("A0",)), "ambulance"),
         (_starts(hcpcs, DME_HCPCS_PREFIXES), "dme"),
-        (pos.isin(TELEHEALTH_POS) | telehealth_mod, "telehealth"),
-        (pos.isin(INPATIENT_POS), "professional_inpatient"),
-        (pos.isin(EMERGENCY_POS), "professional_emergency"),
-        (pos.isin(INDEPENDENT_LAB_POS) | lab, "professional_lab"),
+        (_is(pos, TELEHEALTH_POS) | telehealth_mod, "telehealth"),
+        (_is(pos, INPATIENT_POS), "professional_inpatient"),
+        (_is(pos, EMERGENCY_POS), "professional_emergency"),
+        (_is(pos, INDEPENDENT_LAB_POS) | lab, "professional_lab"),
         (imaging, "professional_imaging"),
-        (pos.isin(OUTPATIENT_FACILITY_POS), "professional_outpatient"),
-        (pos.isin(OFFICE_POS) & t.rendering_primary_care.fill_null(False), "office_pcp"),
-        (pos.isin(OFFICE_POS), "office_specialist"),
-        else_="professional_other",
-    )
+        (_is(pos, OUTPATIENT_FACILITY_POS), "professional_outpatient"),
+        (_is(pos, OFFICE_POS) & t.r_primary_care, "office_pcp"),
+        (_is(pos, OFFICE_POS), "office_specialist"),
+    ]
+    return rules, "professional_other"
 
 
-def _group_of(category: ir.StringValue) -> ir.StringValue:
-    return category.cases(*[(c, g) for g, c in SERVICE_CATEGORIES], else_="other")
+def _categorise(rules: Rules) -> tuple[ir.StringValue, ir.StringValue]:
+    """The category the first matching rule gives, and its ``service_category_1``.
+
+    The group tests the category against the few categories of these rules (the largest group
+    is the default); next to the category in one select, the engine evaluates the rules once."""
+    conditions, default = rules
+    category = ibis.cases(*conditions, else_=default)
+    groups: dict[str, tuple[str, ...]] = {}
+    for c in (*[c for _, c in conditions], default):
+        groups[CATEGORY_GROUP[c]] = (*groups.get(CATEGORY_GROUP[c], ()), c)
+    *rest, (last, _) = sorted(groups.items(), key=lambda item: len(item[1]))
+    return category, ibis.cases(*[(_is(category, cs), g) for g, cs in rest], else_=last)
 
 
 def _roster(provider: ir.Table) -> ir.Table:
@@ -210,26 +245,48 @@ def enrich_medical_claims(final_claims: ir.Table, provider: ir.Table) -> ir.Tabl
     ``provider_npi`` is the organization that delivered the care (billing NPI, else facility,
     else rendering); ``in_partner_system`` and ``health_system`` come from the roster entry of that
     NPI. A line whose NPI is not in the roster is outside the partner system.
+
+    Institutional and professional lines are categorised apart: only institutional lines join
+    the per-claim flags, only professional lines test place of service, HCPCS and modifiers.
     """
     c = final_claims
-    flags = _institutional_flags(c)
-    t = c.left_join(flags, "claim_id")
-    rendering = _roster(provider)
-    t = t.left_join(rendering, t.rendering_npi == rendering.p_npi).select(
-        *[t[name] for name in t.columns],
-        rendering_primary_care=rendering.p_primary_care,
-        rendering_specialty=rendering.p_specialty,
+    roster = _roster(provider)
+    rendering = roster.select(
+        r_npi=roster.p_npi, r_primary_care=roster.p_primary_care, r_specialty=roster.p_specialty
     )
-    inst = t.claim_type == "institutional"
-    category = ibis.ifelse(inst, _institutional_category(t), _professional_category(t))
+    institutional = c.claim_type == "institutional"
+    inst = c.filter(institutional)
+    prof = c.filter(c.claim_type.isnull() | ~institutional)
+
+    # the flags read their four columns on their own rather than share the institutional lines
+    # (which the engine would otherwise keep whole in between)
+    inst_codes = c.select("claim_id", "claim_type", "revenue_center_code", "hcpcs_code")
+    i = inst.left_join(_institutional_flags(inst_codes.filter(institutional)), "claim_id")
+    i = i.left_join(rendering, i.rendering_npi == rendering.r_npi)
+    i_category, i_group = _categorise(_institutional_rules(i))
+    i = i.select(
+        *_LINE_COLUMNS,
+        specialty=i.r_specialty,
+        _category=i_category,
+        service_category_1=i_group,
+        is_visit=ibis.literal(False),
+    )
+    p = prof.left_join(rendering, prof.rendering_npi == rendering.r_npi)
+    p_category, p_group = _categorise(_professional_rules(p))
+    p = p.select(
+        *_LINE_COLUMNS,
+        specialty=p.r_specialty,
+        _category=p_category,
+        service_category_1=p_group,
+        is_visit=(p.claim_type == "professional") & is_visit_code(p.hcpcs_code),
+    )
+    t = i.union(p, distinct=False)
     service_date = t.claim_line_start_date.fill_null(t.claim_start_date)
     t = t.mutate(
-        _category=category,
         _provider_npi=t.billing_npi.fill_null(t.facility_npi).fill_null(t.rendering_npi),
         _service_date=service_date,
     )
-    org = _roster(provider)
-    t = t.left_join(org, t._provider_npi == org.p_npi)
+    t = t.left_join(roster, t._provider_npi == roster.p_npi)
     return t.select(
         claim_id=t.claim_id,
         claim_line_number=t.claim_line_number,
@@ -240,12 +297,12 @@ def enrich_medical_claims(final_claims: ir.Table, provider: ir.Table) -> ir.Tabl
         service_month=t._service_date.truncate("M").cast("date"),
         year=t._service_date.year().cast("int64"),
         paid_date=t.paid_date,
-        service_category_1=_group_of(t._category),
+        service_category_1=t.service_category_1,
         service_category=t._category,
         hcpcs_code=t.hcpcs_code,
-        is_visit=(t.claim_type == "professional") & is_visit_code(t.hcpcs_code),
+        is_visit=t.is_visit,
         rendering_npi=t.rendering_npi,
-        specialty=t.rendering_specialty,
+        specialty=t.specialty,
         provider_npi=t._provider_npi,
         provider_name=t.p_name,
         provider_tin=t.p_tin.fill_null(t.billing_tin),
@@ -254,6 +311,26 @@ def enrich_medical_claims(final_claims: ir.Table, provider: ir.Table) -> ir.Tabl
         allowed_amount=t.allowed_amount.fill_null(0),
         paid_amount=t.paid_amount.fill_null(0),
     )
+
+
+#: Columns of a claim line that the enriched line keeps or derives from.
+_LINE_COLUMNS = (
+    "claim_id",
+    "claim_line_number",
+    "claim_type",
+    "member_id",
+    "payer",
+    "claim_line_start_date",
+    "claim_start_date",
+    "paid_date",
+    "hcpcs_code",
+    "rendering_npi",
+    "billing_npi",
+    "facility_npi",
+    "billing_tin",
+    "allowed_amount",
+    "paid_amount",
+)
 
 
 def enrich_pharmacy_claims(final_pharmacy: ir.Table, provider: ir.Table) -> ir.Table:

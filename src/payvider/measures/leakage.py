@@ -22,7 +22,7 @@ def partner_member_lines(
     claims_enriched: ir.Table, member_months: ir.Table, attribution: ir.Table
 ) -> ir.Table:
     """Medical lines of enrolled months of members attributed to the partner system."""
-    mm = attributed_member_months(member_months, attribution)
+    mm = attributed_member_months(member_months, attribution, ())
     mm = mm.filter(mm.partner_flag).select(*MONTH_KEY)
     c = claims_enriched.filter(claims_enriched.service_category_1 != "pharmacy")
     return c.inner_join(

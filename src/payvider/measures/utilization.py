@@ -36,30 +36,45 @@ COUNTS = (
 )
 
 
-def _member_month_events(claims_enriched: ir.Table, inpatient_stays: ir.Table) -> ir.Table:
-    """Event counts per member × payer × month (the month of the admission or visit)."""
+def _event_rows(claims_enriched: ir.Table, inpatient_stays: ir.Table) -> ir.Table:
+    """What each counted event (a stay, an ED day, a visit) adds to one count: member × payer ×
+    month (of the admission or visit), ``kind`` (the position of the count in :data:`COUNTS`)
+    and ``n``. A stay gives one row per count it adds to. Narrow rows keep the join with member
+    months cheap."""
+    kind = {c: i for i, c in enumerate(COUNTS)}
     s = inpatient_stays
     cat = s.service_category
-
-    def n(cond: ir.BooleanValue) -> ir.IntegerValue:
-        return count_sum(ibis.ifelse(cond, 1, 0))
-
-    def days(cond: ir.BooleanValue) -> ir.IntegerValue:
-        return count_sum(ibis.ifelse(cond, s.bed_days, 0))
-
-    stays = s.group_by(member_id=s.member_id, payer=s.payer, month=s.admission_month).aggregate(
-        acute_admissions=n(cat == "inpatient_acute"),
-        acute_bed_days=days(cat == "inpatient_acute"),
-        readmissions=n(s.is_readmission),
-        psychiatric_admissions=n(cat == "inpatient_psychiatric"),
-        rehab_admissions=n(cat == "inpatient_rehab"),
-        snf_admissions=n(cat == "skilled_nursing"),
-        snf_days=days(cat == "skilled_nursing"),
+    stay_counts = (
+        ("acute_admissions", cat == "inpatient_acute", 1),
+        ("acute_bed_days", cat == "inpatient_acute", s.bed_days.fill_null(0)),
+        ("readmissions", s.is_readmission, 1),
+        ("psychiatric_admissions", cat == "inpatient_psychiatric", 1),
+        ("rehab_admissions", cat == "inpatient_rehab", 1),
+        ("snf_admissions", cat == "skilled_nursing", 1),
+        ("snf_days", cat == "skilled_nursing", s.bed_days.fill_null(0)),
     )
+    parts = [
+        s.filter(cond).select(
+            member_id=s.member_id,
+            payer=s.payer,
+            month=s.admission_month,
+            kind=ibis.literal(kind[name]).cast("int8"),
+            n=ibis.literal(n).cast("int64") if isinstance(n, int) else n.cast("int64"),
+        )
+        for name, cond, n in stay_counts
+    ]
     c = claims_enriched
     ed = c.filter(c.service_category == "emergency_department")
     ed = ed.select("member_id", "payer", month=ed.service_month, day=ed.service_date).distinct()
-    ed = ed.group_by(["member_id", "payer", "month"]).aggregate(ed_visits=ed.count().cast("int64"))
+    parts.append(
+        ed.select(
+            "member_id",
+            "payer",
+            "month",
+            kind=ibis.literal(kind["ed_visits"]).cast("int8"),
+            n=ibis.literal(1).cast("int64"),
+        )
+    )
     v = c.filter(
         c.is_visit & c.service_category.isin(("office_pcp", "office_specialist", "telehealth"))
     )
@@ -71,18 +86,21 @@ def _member_month_events(claims_enriched: ir.Table, inpatient_stays: ir.Table) -
         day=v.service_date,
         npi=v.rendering_npi.fill_null(""),
     ).distinct()
-    visits = v.group_by(["member_id", "payer", "month"]).aggregate(
-        pcp_visits=count_sum(ibis.ifelse(v.service_category == "office_pcp", 1, 0)),
-        specialist_visits=count_sum(ibis.ifelse(v.service_category == "office_specialist", 1, 0)),
-        telehealth_visits=count_sum(ibis.ifelse(v.service_category == "telehealth", 1, 0)),
+    visit_kind = ibis.cases(
+        (v.service_category == "office_pcp", kind["pcp_visits"]),
+        (v.service_category == "office_specialist", kind["specialist_visits"]),
+        else_=kind["telehealth_visits"],
     )
-    key = ["member_id", "payer", "month"]
-    parts = []
-    for t in (stays, ed, visits):
-        cols = {c: (t[c] if c in t.columns else ibis.literal(0)).cast("int64") for c in COUNTS}
-        parts.append(t.select(*key, **cols))
-    events = ibis.union(*parts, distinct=False)
-    return events.group_by(key).aggregate(**{c: count_sum(events[c]) for c in COUNTS})
+    parts.append(
+        v.select(
+            "member_id",
+            "payer",
+            "month",
+            kind=visit_kind.cast("int8"),
+            n=ibis.literal(1).cast("int64"),
+        )
+    )
+    return ibis.union(*parts, distinct=False)
 
 
 def utilization(
@@ -91,15 +109,35 @@ def utilization(
     member_months: ir.Table,
     attribution: ir.Table,
 ) -> ir.Table:
-    """Counts and rates per 1,000 by year × product line × attributed organization."""
-    mm = attributed_member_months(member_months, attribution).mutate(
+    """Counts and rates per 1,000 by year × product line × attributed organization.
+
+    Each event is counted once for every member month of its member, payer and month (one, as
+    member months are unique per member, payer and month): events join member months once and
+    sum by cell (per kind of count), without first rolling them up per member month.
+    """
+    # only the columns the cells need go through the attribution join
+    mm = attributed_member_months(member_months, attribution, ("product_line",)).mutate(
         year=lambda t: t.month.year().cast("int64")
     )
-    events = _member_month_events(claims_enriched, inpatient_stays)
-    j = mm.left_join(events, ["member_id", "payer", "month"])
-    out = j.group_by(list(CELL)).aggregate(
-        member_months=j.count().cast("int64"),
-        **{c: count_sum(j[c].fill_null(0)) for c in COUNTS},
+    events = _event_rows(claims_enriched, inpatient_stays)
+    e = events.inner_join(
+        mm.select("member_id", "payer", "month", *CELL), ["member_id", "payer", "month"]
+    )
+    by_kind = e.group_by([*CELL, "kind"]).aggregate(n=count_sum(e.n))
+    counts = by_kind.group_by(list(CELL)).aggregate(
+        member_months=ibis.literal(0).cast("int64"),
+        **{
+            c: count_sum(ibis.ifelse(by_kind.kind == i, by_kind.n, 0)) for i, c in enumerate(COUNTS)
+        },
+    )
+    months = mm.group_by(list(CELL)).aggregate(
+        member_months=mm.count().cast("int64"),
+        **{c: ibis.literal(0).cast("int64") for c in COUNTS},
+    )
+    both = months.union(counts.select(*months.columns), distinct=False)
+    out = both.group_by(list(CELL)).aggregate(
+        member_months=count_sum(both.member_months),
+        **{c: count_sum(both[c]) for c in COUNTS},
     )
     per_1000 = {f"{c}_per_1000": ratio(out[c] * 12000, out.member_months) for c in COUNTS}
     visits = out.pcp_visits + out.specialist_visits + out.telehealth_visits
