@@ -156,15 +156,23 @@ def member_year_cost(
     the table settlements and scenarios start from: each dollar in it traces to claim lines of
     ``claims_enriched`` through ``member_month_cost`` (member_id, payer, service month).
     """
-    mm = attributed_member_months(member_months, attribution, ("product_line",)).mutate(
-        year=lambda t: t.month.year().cast("int64")
-    )
-    # one pass: the count, and the values of the latest month (a member has one row per month)
-    months = mm.group_by(["member_id", "payer", "year"]).aggregate(
+    mm = member_months.select(*MONTH_KEY, "product_line")
+    mm = mm.mutate(year=mm.month.year().cast("int64"))
+    # one pass: the count and the latest month's product line (a member has one row per month);
+    # attribution is per year, so the latest month's is the year's and joins the member-years
+    counted = mm.group_by(["member_id", "payer", "year"]).aggregate(
         member_months=mm.count().cast("int64"),
         product_line=mm.product_line.argmax(mm.month),
-        organization_id=mm.organization_id.argmax(mm.month),
-        partner_flag=mm.partner_flag.argmax(mm.month),
+    )
+    a = attribution.select(
+        "member_id", "payer", "organization_id", "partner_flag", "rule", year=attribution.period
+    )
+    y = counted.left_join(a, ["member_id", "payer", "year"])
+    attributed = y.rule.notnull() & (y.rule != UNATTRIBUTED) & y.organization_id.notnull()
+    months = y.select(
+        *[y[c] for c in counted.columns],
+        organization_id=ibis.ifelse(attributed, y.organization_id, UNATTRIBUTED),
+        partner_flag=y.partner_flag.fill_null(False),
     )
     costs = costs_with_member_months(member_month_cost, member_months, attribution)
     j = costs.filter(costs.enrolled)
