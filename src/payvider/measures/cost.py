@@ -34,13 +34,18 @@ def attributed_member_months(
             *MONTH_KEY, *[c for c in columns if c not in MONTH_KEY]
         )
     mm = scope_member_months(member_months, attribution, BUILTIN_SCOPES[ALL])
-    attributed = mm.rule.notnull() & (mm.rule != UNATTRIBUTED) & mm.organization_id.notnull()
     keep = [c for c in member_months.columns if c in mm.columns]
-    return mm.select(
-        *keep,
-        organization_id=ibis.ifelse(attributed, mm.organization_id, UNATTRIBUTED),
-        partner_flag=mm.partner_flag.fill_null(False),
-    )
+    return mm.select(*keep, **_attributed_to(mm))
+
+
+def _attributed_to(t: ir.Table) -> dict[str, ir.Value]:
+    """``organization_id`` (``unattributed`` unless a rule attributed the member to one) and
+    ``partner_flag`` (false when none) of rows left-joined with attribution."""
+    attributed = t.rule.notnull() & (t.rule != UNATTRIBUTED) & t.organization_id.notnull()
+    return {
+        "organization_id": ibis.ifelse(attributed, t.organization_id, UNATTRIBUTED),
+        "partner_flag": t.partner_flag.fill_null(False),
+    }
 
 
 #: What ``member_month_cost`` carries of its member month (null outside enrollment).
@@ -168,12 +173,7 @@ def member_year_cost(
         "member_id", "payer", "organization_id", "partner_flag", "rule", year=attribution.period
     )
     y = counted.left_join(a, ["member_id", "payer", "year"])
-    attributed = y.rule.notnull() & (y.rule != UNATTRIBUTED) & y.organization_id.notnull()
-    months = y.select(
-        *[y[c] for c in counted.columns],
-        organization_id=ibis.ifelse(attributed, y.organization_id, UNATTRIBUTED),
-        partner_flag=y.partner_flag.fill_null(False),
-    )
+    months = y.select(*[y[c] for c in counted.columns], **_attributed_to(y))
     costs = costs_with_member_months(member_month_cost, member_months, attribution)
     j = costs.filter(costs.enrolled)
     groups = ("inpatient", "outpatient", "professional", "ancillary", "pharmacy")
@@ -209,9 +209,7 @@ def member_year_cost(
     )
 
 
-def cost_reconciliation(
-    member_month_cost: ir.Table, member_months: ir.Table, attribution: ir.Table | None = None
-) -> ir.Table:
+def cost_reconciliation(member_month_cost: ir.Table, member_months: ir.Table) -> ir.Table:
     """Every final line and dollar: counted in a member month, or outside enrollment (and why)."""
     if "enrolled" in member_month_cost.columns:
         enrolled = member_month_cost.enrolled
