@@ -173,6 +173,60 @@ def test_sdoh_summary_by_domain(engine, sdoh_inputs):
     assert got[("organization", "ORG1", "food")]["positive_screenings"] == 2
 
 
+def test_sdoh_summary_periods_that_are_not_calendar_years(engine, sdoh_inputs):
+    """A quarter among the periods: every period is then filtered on its own dates; the
+    calendar year gives the same rows as when it is computed alone (one pass by year)."""
+    t = sdoh_inputs
+    q1 = Period("2024-Q1", D("2024-01-01"), D("2024-03-31"))
+    periods = [P, q1, Period.year(2023)]
+
+    def rows(ps):
+        out = engine.to_arrow(sdoh_summary(t["sdoh"], t["xw"], t["mm"], ps, t["att"]))
+        return {
+            (r["period"], r["level"], r["organization_id"], r["domain"]): r for r in out.to_pylist()
+        }
+
+    both, alone = rows(periods), rows([P])
+    assert {k: v for k, v in both.items() if k[0] == "2024"} == alone
+    # no member months in 2023: S0 belongs to no enrolled member
+    assert not [k for k in both if k[0] == "2023"]
+    # Q1: S1 (A) and S2 (B) of the six enrolled; food positive and referred on S1 only
+    food, anyd = both[("2024-Q1", "total", "all", "food")], both[("2024-Q1", "total", "all", "any")]
+    assert (food["enrolled_members"], food["screenings"], food["screened_members"]) == (6, 2, 2)
+    assert (food["positive_screenings"], food["members_with_need"], food["referrals"]) == (1, 1, 1)
+    assert (anyd["positive_screenings"], anyd["members_with_need"], anyd["referrals"]) == (2, 2, 1)
+
+
+def test_sdoh_summary_screening_of_a_patient_linked_to_two_members(engine, sdoh_inputs):
+    """Patient PA is also member H (another organization): S1 counts for both members and both
+    organizations, and once among the total's screenings."""
+    t = dict(sdoh_inputs)
+    con = engine
+    xw = [{"member_id": m, "patient_id": f"P{m}"} for m in "ABCDEF"]
+    xw.append({"member_id": "H", "patient_id": "PA"})
+    mm = []
+    for m in "ABCEFH":
+        mm += months(m, "2024-01-01", "2024-12-31", birth="1970-01-01")
+    mm += months("D", "2024-01-01", "2024-12-31", birth="2014-01-01")
+    att = [attributed(m) for m in "ABCF"] + [attributed("H", "ORG2")]
+    out = engine.to_arrow(
+        sdoh_summary(
+            t["sdoh"],
+            con.from_arrow(table(xw, XW)),
+            con.from_arrow(table(mm, MM_SCHEMA)),
+            [P],
+            con.from_arrow(table(att, ATT)),
+        )
+    )
+    got = {(r["level"], r["organization_id"], r["domain"]): r for r in out.to_pylist()}
+    food = got[("total", "all", "food")]
+    assert food["enrolled_members"] == 7
+    assert (food["screenings"], food["screened_members"]) == (4, 5)
+    assert (food["positive_screenings"], food["members_with_need"]) == (3, 3)
+    org2 = got[("organization", "ORG2", "food")]
+    assert (org2["enrolled_members"], org2["screenings"], org2["screened_members"]) == (1, 1, 1)
+
+
 def test_experience_mean_and_top_box(engine):
     con = engine
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from payvider.engine.backends import materialize
 from payvider.measures.quality.framework import (
     SMALL_CELL,
     UNATTRIBUTED,
@@ -103,12 +104,12 @@ def linked_screenings(sdoh: ir.Table, crosswalk: ir.Table) -> ir.Table:
     )
 
 
-def _enrolled(member_months: ir.Table, p: Period, shared: bool = True) -> ir.Table:
+def _enrolled(member_months: ir.Table, p: Period) -> ir.Table:
     """Members enrolled in any month of the period, one row each, with the last month's payer.
 
-    ``shared``: read the member-year frame the other measures read (else the member months)."""
+    A calendar year reads the member-year frame the other measures read."""
     year = calendar_year(p.start, p.end)
-    if shared and year is not None:
+    if year is not None:
         # from the member-year frame: each payer's last month decides, as the months would
         y = member_years(member_months)
         y = y.filter(y.year == year)
@@ -202,66 +203,128 @@ def sdoh_summary(
     ``member_need_rate`` = members with the need ÷ members screened for it;
     ``referral_rate`` = positive screenings with a referral ÷ positive screenings. Domain ``any``
     counts a screening positive when any domain is, and members with any need identified.
+
+    All periods are computed together, each row carrying its period's number (``_p``).
     """
-    scr = linked_screenings(sdoh, crosswalk)
-    parts = []
-    for p in periods:
-        # a stage of its own: nothing to share the member-year frame with
-        enrolled = _enrolled(member_months, p, shared=False).select("member_id").distinct()
-        s = scr.filter(scr.screening_date.between(p.start, p.end))
-        s = s.semi_join(enrolled, "member_id")
-        anyd = s.group_by(["member_id", "screening_id"]).aggregate(
-            positive=s.positive.any(), referred=(s.positive & s.referred).any()
-        )
-        s = ibis.union(
-            s.select("member_id", "screening_id", "domain", "positive", "referred"),
-            anyd.select(
-                "member_id",
-                "screening_id",
-                domain=ibis.literal("any"),
-                positive=anyd.positive,
-                referred=anyd.referred,
-            ),
-        )
-        org = _org_of(enrolled, attribution, p)
-        s = s.inner_join(org, s.member_id == org._o_m)
-        e = enrolled.inner_join(org, enrolled.member_id == org._o_m)
-        for level, by_org in (("total", False), ("organization", True)):
-            ee = e if by_org else e.mutate(organization_id=ibis.literal("all"))
-            ss = s if by_org else s.mutate(organization_id=ibis.literal("all"))
-            base = ee.group_by("organization_id").aggregate(enrolled_members=ee.member_id.nunique())
-            g = ss.group_by(["organization_id", "domain"]).aggregate(
-                screened_members=ss.member_id.nunique(),
-                screenings=ss.screening_id.nunique(),
-                positive_screenings=ss.positive.cast("int64").sum(),
-                members_with_need=ibis.ifelse(ss.positive, ss.member_id, None).nunique(),
-                referrals=(ss.positive & ss.referred).cast("int64").sum(),
-            )
-            g = g.inner_join(base, "organization_id")
-            g = g.mutate(
-                period=ibis.literal(p.label),
-                period_start=ibis.literal(p.start),
-                period_end=ibis.literal(p.end),
-                level=ibis.literal(level),
-                screening_rate=_rate(g.screened_members, g.enrolled_members),
-                positive_rate=_rate(g.positive_screenings, g.screenings),
-                member_need_rate=_rate(g.members_with_need, g.screened_members),
-                referral_rate=_rate(g.referrals, g.positive_screenings),
-                small_cell=g.screened_members < SMALL_CELL,
-            )
-            parts.append(g.select(**{n: g[n].cast(t) for n, t in SUMMARY_SCHEMA.items()}))
-    if not parts:
+    if not periods:
         return ibis.memtable({n: [] for n in SUMMARY_SCHEMA.names}, schema=SUMMARY_SCHEMA)
+    enrolled = _period_members(member_months, periods)
+    scr = linked_screenings(sdoh, crosswalk)
+    s = _in_periods(scr, scr.screening_date, periods)
+    e = materialize(_with_org(enrolled, attribution, periods))  # one row per member and period
+    # the join keeps the enrolled members' screenings and brings their organization
+    org = e.select(_o_m=e.member_id, _o_p=e._p, _o_org=e.organization_id)
+    s = s.inner_join(org, [s.member_id == org._o_m, s._p == org._o_p])
+    s = s.mutate(organization_id=s._o_org).drop("_o_m", "_o_p", "_o_org")
+    keys = ["_p", "organization_id", "member_id", "screening_id"]
+    anyd = s.group_by(keys).aggregate(
+        positive=s.positive.any(), referred=(s.positive & s.referred).any()
+    )
+    cols = [*keys, "domain", "positive", "referred"]
+    s = ibis.union(
+        s.select(*cols),
+        anyd.mutate(domain=ibis.literal("any")).select(*cols),
+    )
+    s = materialize(s)
+    labels = ibis.memtable(
+        {
+            "_l_p": list(range(len(periods))),
+            "period": [p.label for p in periods],
+            "period_start": [p.start for p in periods],
+            "period_end": [p.end for p in periods],
+        },
+        schema={"_l_p": "int64", "period": "string", "period_start": "date", "period_end": "date"},
+    )
+    # Each member has one organization per period (``_with_org``), so the members counted by
+    # organization add up to the total; a screening may be linked to two member ids, so
+    # screenings are counted afresh for the total.
+    by_org = s.group_by(["_p", "organization_id", "domain"]).aggregate(
+        screened_members=s.member_id.nunique(),
+        screenings=s.screening_id.nunique(),
+        positive_screenings=s.positive.cast("int64").sum(),
+        members_with_need=ibis.ifelse(s.positive, s.member_id, None).nunique(),
+        referrals=(s.positive & s.referred).cast("int64").sum(),
+    )
+    by_org = materialize(by_org)
+    total = by_org.group_by(["_p", "domain"]).aggregate(
+        organization_id=ibis.literal("all"),
+        screened_members=by_org.screened_members.sum(),
+        positive_screenings=by_org.positive_screenings.sum(),
+        members_with_need=by_org.members_with_need.sum(),
+        referrals=by_org.referrals.sum(),
+    )
+    screenings = s.group_by(["_p", "domain"]).aggregate(screenings=s.screening_id.nunique())
+    total = total.inner_join(screenings, ["_p", "domain"])
+    parts = []
+    for level, g in (("total", total), ("organization", by_org)):
+        ee = e if level == "organization" else e.mutate(organization_id=ibis.literal("all"))
+        # e has one row per member and period
+        base = ee.group_by(["_p", "organization_id"]).aggregate(enrolled_members=ee.count())
+        g = g.inner_join(base, ["_p", "organization_id"])
+        g = g.inner_join(labels, g._p == labels._l_p)
+        g = g.mutate(
+            level=ibis.literal(level),
+            screening_rate=_rate(g.screened_members, g.enrolled_members),
+            positive_rate=_rate(g.positive_screenings, g.screenings),
+            member_need_rate=_rate(g.members_with_need, g.screened_members),
+            referral_rate=_rate(g.referrals, g.positive_screenings),
+            small_cell=g.screened_members < SMALL_CELL,
+        )
+        parts.append(g.select(**{n: g[n].cast(t) for n, t in SUMMARY_SCHEMA.items()}))
     return ibis.union(*parts)
 
 
-def _org_of(members: ir.Table, attribution: ir.Table | None, p: Period) -> ir.Table:
-    """(_o_m, organization_id): each member's attributed organization of the period's year."""
-    if attribution is None:
-        return members.select(_o_m=members.member_id, organization_id=ibis.literal(UNATTRIBUTED))
-    a = attribution.filter(
-        (attribution.period.cast("int64") == p.end.year) & (attribution.rule != "unattributed")
+def _period_number(day: ir.DateValue, periods: list[Period]) -> ir.IntegerValue | None:
+    """The number of the period of calendar year ``day`` falls in, when every period is one
+    calendar year (null outside them); None otherwise."""
+    years = [calendar_year(p.start, p.end) for p in periods]
+    if any(y is None for y in years) or len(set(years)) < len(years):
+        return None
+    year = day.year().cast("int64")
+    return ibis.cases(*[(year == y, i) for i, y in enumerate(years)], else_=None).cast("int64")
+
+
+def _in_periods(rows: ir.Table, day: ir.DateValue, periods: list[Period]) -> ir.Table:
+    """``rows`` dated ``day`` within a period, with the period's number ``_p`` (a row in
+    several overlapping periods is there once for each)."""
+    number = _period_number(day, periods)
+    if number is not None:
+        out = rows.mutate(_p=number)
+        return out.filter(out._p.notnull())
+    return ibis.union(
+        *[
+            rows.filter(day.between(p.start, p.end)).mutate(_p=ibis.literal(i, "int64"))
+            for i, p in enumerate(periods)
+        ]
     )
-    a = a.group_by(_a_m=a.member_id).aggregate(_a_org=a.organization_id.min())
-    j = members.left_join(a, members.member_id == a._a_m)
-    return j.select(_o_m=j.member_id, organization_id=j._a_org.fill_null(UNATTRIBUTED))
+
+
+def _period_members(member_months: ir.Table, periods: list[Period]) -> ir.Table:
+    """(member_id, _p): members enrolled in any month of period number ``_p``. Only who was
+    enrolled matters here, not with which payer; calendar-year periods take one pass over the
+    member months."""
+    mm = member_months.select("member_id", "month")
+    if _period_number(mm.month, periods) is not None:
+        # distinct member-years first: the period of a year is then looked up per member-year
+        y = mm.select("member_id", _d=mm.month.year().cast("int64")).distinct()
+        y = y.mutate(_d=ibis.date(y._d, 1, 1))
+        return _in_periods(y, y._d, periods).select("member_id", "_p")
+    return _in_periods(mm, mm.month, periods).select("member_id", "_p").distinct()
+
+
+def _with_org(members: ir.Table, attribution: ir.Table | None, periods: list[Period]) -> ir.Table:
+    """(member_id, _p, organization_id): each member's attributed organization in the year its
+    period ends (the smallest id when several), else ``unattributed``."""
+    if attribution is None:
+        return members.mutate(organization_id=ibis.literal(UNATTRIBUTED))
+    years = ibis.memtable(
+        {"_y_p": list(range(len(periods))), "_y_year": [p.end.year for p in periods]},
+        schema={"_y_p": "int64", "_y_year": "int64"},
+    )
+    a = attribution.filter(attribution.rule != "unattributed")
+    a = a.group_by(_a_m=a.member_id, _a_y=a.period.cast("int64")).aggregate(
+        _a_org=a.organization_id.min()
+    )
+    m = members.inner_join(years, members._p == years._y_p)
+    j = m.left_join(a, [m.member_id == a._a_m, m._y_year == a._a_y])
+    return j.select("member_id", "_p", organization_id=j._a_org.fill_null(UNATTRIBUTED))
