@@ -48,7 +48,9 @@ def visits(
     encounter: ir.Table | None = None,
     crosswalk: ir.Table | None = None,
 ) -> ir.Table:
-    """Member visit days (member_id, visit_date) from claims and, linked, from the EHR."""
+    """Member visit days (member_id, visit_date) from claims and, linked, from the EHR. A day
+    may be there more than once: the follow-up asks only for the first visit after a discharge,
+    and reads the visits of discharged members only."""
     parts = []
     if claims_enriched is not None:
         c = claims_enriched.filter(
@@ -62,7 +64,7 @@ def visits(
         parts.append(e.select(member_id=e._x_m, visit_date=e.encounter_start_date))
     if not parts:
         raise ValueError("follow-up needs claims_enriched or EHR encounters with a crosswalk")
-    return ibis.union(*parts).distinct()
+    return ibis.union(*parts)
 
 
 def followup_rows(
@@ -77,6 +79,8 @@ def followup_rows(
     c = c.filter(c.discharge_disposition_code.isin(HOME))
     c = enrolled_after(c, member_months, "discharge_date")
     v = visit_days.select(_v_m=visit_days.member_id, _v_d=visit_days.visit_date)
+    discharged = c.select(_c_m=c.member_id).distinct()
+    v = v.semi_join(discharged, v._v_m == discharged._c_m)
     j = c.left_join(
         v,
         [

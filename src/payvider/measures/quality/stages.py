@@ -45,8 +45,9 @@ SPECS += (*OPIOID_SPECS, ED_VISITS)
 
 def measurement_periods(member_months: ir.Table) -> list[Period]:
     """Calendar years with enrollment (executes a small aggregate)."""
-    years = member_months.select(y=member_months.month.year()).distinct().to_pyarrow()
-    return [Period.year(int(y)) for y in sorted(v for v in years["y"].to_pylist() if v)]
+    # the distinct months are few and quick to find; their years are taken here
+    months = member_months.select("month").distinct().to_pyarrow()["month"].to_pylist()
+    return [Period.year(y) for y in sorted({m.year for m in months if m is not None})]
 
 
 def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = None) -> ir.Table:
