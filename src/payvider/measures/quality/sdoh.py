@@ -124,14 +124,15 @@ def _enrolled(member_months: ir.Table, p: Period) -> ir.Table:
     )
 
 
-def _visited(encounter: ir.Table, crosswalk: ir.Table, p: Period) -> ir.Table:
-    e = encounter.filter(
-        encounter.encounter_type.lower().isin(VISIT_TYPES)
-        & encounter.encounter_start_date.between(p.start, p.end)
-    )
+def _visited(encounter: ir.Table, crosswalk: ir.Table, periods: list[Period]) -> ir.Table:
+    """(_v_m, _v_p): linked members with an office or wellness visit in period number ``_v_p``,
+    for all periods in one pass over the encounters."""
+    e = encounter.filter(encounter.encounter_type.lower().isin(VISIT_TYPES))
+    e = e.select("patient_id", "encounter_start_date")
+    e = _in_periods(e, e.encounter_start_date, periods)
     x = crosswalk.select(_x_m=crosswalk.member_id, _x_p=crosswalk.patient_id)
     j = e.inner_join(x, e.patient_id == x._x_p)
-    return j.group_by(_v_m=j._x_m).aggregate(_v_first=j.encounter_start_date.min())
+    return j.select(_v_m=j._x_m, _v_p=j._p).distinct()
 
 
 def sdoh_rows(
@@ -144,13 +145,14 @@ def sdoh_rows(
 ) -> ir.Table:
     """Member-level rows of ``sdoh_screening`` and event rows of ``sdoh_referral`` per period."""
     scr = linked_screenings(sdoh, crosswalk)
+    visited = _visited(encounter, crosswalk, periods)
     parts = []
-    for p in periods:
+    for i, p in enumerate(periods):
         enrolled = _enrolled(member_months, p)
         s = scr.filter(scr.screening_date.between(p.start, p.end))
 
         adults = enrolled.filter(age_on(enrolled.birth_date, p.end) >= 18)
-        seen = _visited(encounter, crosswalk, p)
+        seen = visited.filter(visited._v_p == i)
         den = adults.inner_join(seen, adults.member_id == seen._v_m)
         core = s.filter(s.domain.isin(CORE_DOMAINS))
         core = core.group_by(_c_m=core.member_id).aggregate(
