@@ -27,7 +27,13 @@ for name in ("medical_claim", "medical_claim_diagnosis", "pharmacy_claim", "elig
              "provider", "market_benchmark"):
     t[name] = e.read_parquet(data / f"{name}.parquet")
 params = RunParameters()
-prep_names = ("final_medical_claim", "final_pharmacy_claim", "member_months", "attribution")
+prep_names = (
+    "final_medical_claim",
+    "final_pharmacy_claim",
+    "member_months",
+    "member_years",
+    "attribution",
+)
 timings = {}
 t0 = time.perf_counter()
 if mode == "prep":  # what the cost stages read, staged as a run stages it

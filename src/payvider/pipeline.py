@@ -23,6 +23,7 @@ from payvider.marts.completion import completed_costs, lag_triangle
 from payvider.marts.encounters import inpatient_stays
 from payvider.marts.final_claims import resolve_adjustments
 from payvider.marts.member_months import MemberMonthRule, member_months
+from payvider.marts.member_years import member_years
 from payvider.marts.membership import attribution_churn, membership_by_month
 from payvider.marts.risk import Basis, Model, risk_scores_all_models
 from payvider.marts.service_categories import claims_enriched
@@ -120,6 +121,13 @@ STAGES: tuple[Stage, ...] = (
         lambda t, p: member_months(t["eligibility"], p.member_month_rule),
     ),
     Stage(
+        "member_years",
+        ("member_months",),
+        "One row per member, payer and year: months enrolled (count and mask), the last month's "
+        "product line, sex and birth date.",
+        lambda t, p: member_years(t["member_months"]),
+    ),
+    Stage(
         "attribution",
         ("final_medical_claim", "eligibility", "member_months", "provider"),
         "Attribution of each eligible member per performance year, with the rule that decided it.",
@@ -203,9 +211,11 @@ COST_STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "member_year_cost",
-        ("member_month_cost", "member_months", "attribution"),
+        ("member_month_cost", "member_months", "attribution", "member_years"),
         "Member months, allowed and paid per member and year: the base of settlements.",
-        lambda t, p: member_year_cost(t["member_month_cost"], t["member_months"], t["attribution"]),
+        lambda t, p: member_year_cost(
+            t["member_month_cost"], t["member_months"], t["attribution"], t.get("member_years")
+        ),
     ),
     Stage(
         "cost_reconciliation",

@@ -88,6 +88,7 @@ def test_spark_and_duckdb_runs_are_identical(workspace, spark_engine):
         "final_medical_claim": ["claim_id", "claim_line_number"],
         "final_pharmacy_claim": ["claim_id", "claim_line_number"],
         "member_months": ["member_id", "payer", "month"],
+        "member_years": ["member_id", "payer", "year"],
         "attribution": ["period", "member_id", "payer"],
         "membership": ["month", "product_line"],
         "attribution_churn": ["period", "status", "partner_before", "partner_after"],

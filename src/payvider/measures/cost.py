@@ -153,22 +153,31 @@ def cost_pmpm(
 
 
 def member_year_cost(
-    member_month_cost: ir.Table, member_months: ir.Table, attribution: ir.Table
+    member_month_cost: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table,
+    member_years: ir.Table | None = None,
 ) -> ir.Table:
     """One row per member × payer × year: member months, allowed and paid by category group.
 
     The member's product line and attribution are those of their last month in the year. This is
     the table settlements and scenarios start from: each dollar in it traces to claim lines of
     ``claims_enriched`` through ``member_month_cost`` (member_id, payer, service month).
+
+    ``member_years`` (the run's table of that name, from ``member_months``) gives the count and
+    the latest month's product line without grouping the member months again.
     """
-    mm = member_months.select(*MONTH_KEY, "product_line")
-    mm = mm.mutate(year=mm.month.year().cast("int64"))
-    # one pass: the count and the latest month's product line (a member has one row per month);
+    if member_years is not None:
+        counted = member_years.select("member_id", "payer", "year", "member_months", "product_line")
+    else:
+        mm = member_months.select(*MONTH_KEY, "product_line")
+        mm = mm.mutate(year=mm.month.year().cast("int64"))
+        # one pass: the count and the latest month's product line (one row per member and month)
+        counted = mm.group_by(["member_id", "payer", "year"]).aggregate(
+            member_months=mm.count().cast("int64"),
+            product_line=mm.product_line.argmax(mm.month),
+        )
     # attribution is per year, so the latest month's is the year's and joins the member-years
-    counted = mm.group_by(["member_id", "payer", "year"]).aggregate(
-        member_months=mm.count().cast("int64"),
-        product_line=mm.product_line.argmax(mm.month),
-    )
     a = attribution.select(
         "member_id", "payer", "organization_id", "partner_flag", "rule", year=attribution.period
     )

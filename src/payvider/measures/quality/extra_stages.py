@@ -62,6 +62,7 @@ def _sdoh_summary(tables: dict[str, ir.Table], params: Any) -> ir.Table:
         tables["member_months"],
         _periods(tables),
         tables.get("attribution"),
+        tables.get("member_years"),
     )
 
 
@@ -81,7 +82,13 @@ def _quality_composite(tables: dict[str, ir.Table], params: Any) -> ir.Table:
 EXTRA_STAGES = (
     (
         "sdoh_summary",
-        ("sdoh_screening", "member_patient_crosswalk", "member_months", "attribution"),
+        (
+            "sdoh_screening",
+            "member_patient_crosswalk",
+            "member_months",
+            "member_years",
+            "attribution",
+        ),
         "SDOH screenings by period, organization and domain: members screened, needs found, "
         "referrals.",
         _sdoh_summary,

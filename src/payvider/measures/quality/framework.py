@@ -19,6 +19,7 @@ import ibis.expr.datatypes as dt_
 import ibis.expr.types as ir
 
 from payvider.engine.backends import materialize
+from payvider.marts.member_years import member_years as marts_member_years
 from payvider.reference import read_csv
 
 #: z of a two-sided 95% interval.
@@ -270,24 +271,34 @@ def member_years(member_months: ir.Table) -> ir.Table:
 
     Columns: member_id, payer, year, months (enrolled months in the year), month_mask (bit
     ``m - 1`` set when enrolled in month ``m``), last_month, gender and birth_date (the largest
-    of the year's months). Computed once per member-months table and kept by the engine.
+    of the year's months): :mod:`payvider.marts.member_years`, computed once per member-months
+    table and kept by the engine (or the run's ``member_years`` table, see
+    :func:`use_member_years`).
     """
     key = ("years", member_months.op())
-    if key in _ENROLLED:
-        return _ENROLLED[key]
-    mm = member_months
-    # member_months has one row per member, payer and month: counting rows counts months, and
-    # summing each month's bit sets the month's bit.
-    bit = ibis.literal(1, "int64") << (mm.month.month() - 1).cast("int64")
-    g = mm.group_by(["member_id", "payer", mm.month.year().cast("int64").name("year")]).aggregate(
-        months=mm.count().cast("int64"),
-        month_mask=bit.sum().cast("int64"),
-        last_month=mm.month.max(),
-        gender=mm.gender.max(),
-        birth_date=mm.birth_date.max(),
-    )
-    _ENROLLED[key] = materialize(g)
+    if key not in _ENROLLED:
+        _ENROLLED[key] = materialize(_frame(marts_member_years(member_months)))
     return _ENROLLED[key]
+
+
+def use_member_years(member_months: ir.Table, years: ir.Table) -> None:
+    """Take the run's ``member_years`` table (computed from ``member_months``) as the frame of
+    :func:`member_years`, instead of grouping the months again."""
+    # kept by the engine: every measure reads it, and a kept table is quicker to read than Parquet
+    _ENROLLED[("years", member_months.op())] = materialize(_frame(years))
+
+
+def _frame(years: ir.Table) -> ir.Table:
+    return years.select(
+        "member_id",
+        "payer",
+        "year",
+        months=years.member_months,
+        month_mask=years.month_mask,
+        last_month=years.last_month,
+        gender=years.gender,
+        birth_date=years.birth_date,
+    )
 
 
 def enrolled_in_month(mask: ir.IntegerValue, day: ir.DateValue) -> ir.BooleanValue:

@@ -197,6 +197,7 @@ def sdoh_summary(
     member_months: ir.Table,
     periods: list[Period],
     attribution: ir.Table | None = None,
+    member_years: ir.Table | None = None,
 ) -> ir.Table:
     """Screenings, needs and referrals per period, level (total, organization) and domain.
 
@@ -207,10 +208,12 @@ def sdoh_summary(
     counts a screening positive when any domain is, and members with any need identified.
 
     All periods are computed together, each row carrying its period's number (``_p``).
+    ``member_years`` (the run's table of that name, from ``member_months``) spares a pass over
+    the member months when the periods are calendar years.
     """
     if not periods:
         return ibis.memtable({n: [] for n in SUMMARY_SCHEMA.names}, schema=SUMMARY_SCHEMA)
-    enrolled = _period_members(member_months, periods)
+    enrolled = _period_members(member_months, periods, member_years)
     scr = linked_screenings(sdoh, crosswalk)
     s = _in_periods(scr, scr.screening_date, periods)
     e = materialize(_with_org(enrolled, attribution, periods))  # one row per member and period
@@ -301,14 +304,19 @@ def _in_periods(rows: ir.Table, day: ir.DateValue, periods: list[Period]) -> ir.
     )
 
 
-def _period_members(member_months: ir.Table, periods: list[Period]) -> ir.Table:
+def _period_members(
+    member_months: ir.Table, periods: list[Period], member_years: ir.Table | None = None
+) -> ir.Table:
     """(member_id, _p): members enrolled in any month of period number ``_p``. Only who was
     enrolled matters here, not with which payer; calendar-year periods take one pass over the
-    member months."""
+    member months, or over ``member_years`` when given."""
     mm = member_months.select("member_id", "month")
     if _period_number(mm.month, periods) is not None:
         # distinct member-years first: the period of a year is then looked up per member-year
-        y = mm.select("member_id", _d=mm.month.year().cast("int64")).distinct()
+        if member_years is not None:
+            y = member_years.select("member_id", _d=member_years.year.cast("int64")).distinct()
+        else:
+            y = mm.select("member_id", _d=mm.month.year().cast("int64")).distinct()
         y = y.mutate(_d=ibis.date(y._d, 1, 1))
         return _in_periods(y, y._d, periods).select("member_id", "_p")
     return _in_periods(mm, mm.month, periods).select("member_id", "_p").distinct()

@@ -29,6 +29,7 @@ from payvider.measures.quality.framework import (
     forget_enrollment,
     summarize,
     tag_value_sets,
+    use_member_years,
     value_set_prefixes,
 )
 from payvider.measures.quality.hybrid import BP, HBA1C, hybrid_rows
@@ -54,6 +55,8 @@ def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = N
     """Member-level rows of all measures whose inputs are present."""
     forget_enrollment()
     mm = tables["member_months"]
+    if tables.get("member_years") is not None:
+        use_member_years(mm, tables["member_years"])
     periods = periods or measurement_periods(mm)
     attribution = tables.get("attribution")
     # The measures' rows are attributed once, after their union (``finalize`` below).
@@ -137,6 +140,7 @@ QUALITY_STAGES = (
         "quality_member",
         (
             "member_months",
+            "member_years",
             "attribution",
             "inpatient_stays",
             "claims_enriched",
