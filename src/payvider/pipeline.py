@@ -362,7 +362,7 @@ STAGES = STAGES + tuple(Stage(n, tuple(i), d, b) for n, i, d, b in EXTRA_STAGES)
 STAGES += (
     Stage(
         "opioid_taper",
-        ("final_pharmacy_claim", "member_months", "provider"),
+        ("final_pharmacy_claim", "member_months", "member_years", "provider"),
         "Tapering program outcomes of long-term high-dose opioid patients: reduced, "
         "discontinued, maintained; program (partner prescriber) vs not.",
         lambda t, p: opioid_taper(t, p.opioid_taper_start),

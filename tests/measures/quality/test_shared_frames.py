@@ -75,9 +75,20 @@ def test_member_year_frame_enrollment(engine):
     p = Period.year(2024)
     ce = engine.to_arrow(continuous_enrollment(mmt, p.start, p.end)).to_pylist()
     assert sorted(r["member_id"] for r in ce) == ["A", "B"]
-    # a window that is not a calendar year reads the member months themselves
+    # a window that is not a calendar year counts the month bits of its years in the window
     ce = continuous_enrollment(mmt, dt.date(2023, 11, 1), dt.date(2024, 1, 31), 0)
     assert engine.to_arrow(ce).column("member_id").to_pylist() == ["E"]
+    # March 2024 to February 2025 (12 months, one gap allowed): A has March to December (10), B
+    # the same, D misses March and April (8), C misses December (9), E has none
+    ce = continuous_enrollment(mmt, dt.date(2024, 3, 1), dt.date(2025, 2, 28), 2, D("2024-10-15"))
+    assert sorted(engine.to_arrow(ce).column("member_id").to_pylist()) == ["A", "B"]
+    ce = continuous_enrollment(mmt, dt.date(2024, 3, 1), dt.date(2025, 2, 28), 3, D("2024-10-15"))
+    assert sorted(engine.to_arrow(ce).column("member_id").to_pylist()) == ["A", "B", "C"]
+    # the anchor month must be enrolled (C is not in December) and inside the window
+    ce = continuous_enrollment(mmt, dt.date(2024, 3, 1), dt.date(2025, 2, 28), 4, D("2024-12-01"))
+    assert sorted(engine.to_arrow(ce).column("member_id").to_pylist()) == ["A", "B", "D"]
+    ce = continuous_enrollment(mmt, dt.date(2024, 3, 1), dt.date(2024, 9, 30), 0, D("2024-10-01"))
+    assert engine.to_arrow(ce).num_rows == 0
     stays = [
         ("A", "2024-11-30"),  # December enrolled
         ("A", "2024-12-15"),  # January 2025 not

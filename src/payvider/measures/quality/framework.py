@@ -319,6 +319,11 @@ def continuous_enrollment(
     HEDIS allows one gap of up to 45 days in a year; on the monthly grain of ``member_months``
     that is at most ``allowed_gap_months`` missing months, and the member must be enrolled in the
     month of the anchor date (default: the end). Returns member_id, payer, gender, birth_date.
+
+    Read off the member-year frame: a calendar year directly, any other window by counting the
+    month bits of its years that fall in the window. Sex and birth date are then the largest of
+    the window's member-years (which may hold months outside a window that starts or ends within
+    a year).
     """
     first = dt.date(start.year, start.month, 1)
     last = dt.date(end.year, end.month, 1)
@@ -335,18 +340,35 @@ def continuous_enrollment(
     key = (member_months.op(), first, last, allowed_gap_months, anchor_month)
     if key in _ENROLLED:
         return _ENROLLED[key]
-    mm = member_months.filter(member_months.month.between(first, last))
-    # member_months has one row per member, payer and month: counting rows counts months.
-    g = mm.group_by(["member_id", "payer"]).aggregate(
-        months=mm.count(),
-        anchored=(mm.month == anchor_month).any(),
-        gender=mm.gender.max(),
-        birth_date=mm.birth_date.max(),
+    y = member_years(member_months)
+    y = y.filter(y.year.between(first.year, last.year))
+    # the window's months of each year as a mask, and the enrolled ones among them
+    window = ibis.cases(
+        *[(y.year == yr, _window_mask(first, last, yr)) for yr in range(first.year, last.year + 1)],
+        else_=0,
+    )
+    inside = y.month_mask & window.cast("int64")
+    y = y.mutate(_in=inside).filter(lambda t: t._in != 0)
+    months = sum(((y._in & (1 << b)) != 0).cast("int64") for b in range(12))
+    anchored = ibis.literal(first <= anchor_month <= last) & (y.year == anchor_month.year)
+    anchored = anchored & ((y.month_mask & (1 << (anchor_month.month - 1))) != 0)
+    g = y.group_by(["member_id", "payer"]).aggregate(
+        months=months.sum(),
+        anchored=anchored.any(),
+        gender=y.gender.max(),
+        birth_date=y.birth_date.max(),
     )
     g = g.filter((g.months >= need) & g.anchored)
     # Several measures ask for the same period: computed once per run and kept by the engine.
     _ENROLLED[key] = materialize(g.select("member_id", "payer", "gender", "birth_date"))
     return _ENROLLED[key]
+
+
+def _window_mask(first: dt.date, last: dt.date, year: int) -> int:
+    """Bits (``m - 1`` for month ``m``) of the months of ``year`` from ``first`` to ``last``."""
+    lo = first.month if year == first.year else 1
+    hi = last.month if year == last.year else 12
+    return sum(1 << (m - 1) for m in range(lo, hi + 1))
 
 
 #: Kept intermediates (member-year frames, continuous-enrollment populations, tagged evidence)
