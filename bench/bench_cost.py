@@ -71,7 +71,7 @@ def main() -> None:
     print(f"peak memory (MB)                 {r['peak_mb']:>14,.0f}")
     prep = runs["prep"]
     print(
-        f"(final claims, member months, attribution in their own process: "
+        f"(final claims, member months and years, attribution in their own process: "
         f"{prep['seconds']:.1f} s, peak {prep['peak_mb']:,.0f} MB)"
     )
 
