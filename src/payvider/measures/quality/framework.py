@@ -273,7 +273,7 @@ def member_years(member_months: ir.Table) -> ir.Table:
     ``m - 1`` set when enrolled in month ``m``), last_month, gender and birth_date (the largest
     of the year's months): :mod:`payvider.marts.member_years`, computed once per member-months
     table and kept by the engine (or the run's ``member_years`` table, see
-    :func:`use_member_years`).
+    :func:`start_enrollment`).
     """
     key = ("years", member_months.op())
     if key not in _ENROLLED:
@@ -281,11 +281,14 @@ def member_years(member_months: ir.Table) -> ir.Table:
     return _ENROLLED[key]
 
 
-def use_member_years(member_months: ir.Table, years: ir.Table) -> None:
-    """Take the run's ``member_years`` table (computed from ``member_months``) as the frame of
-    :func:`member_years`, instead of grouping the months again."""
-    # kept by the engine: every measure reads it, and a kept table is quicker to read than Parquet
-    _ENROLLED[("years", member_months.op())] = materialize(_frame(years))
+def start_enrollment(member_months: ir.Table, years: ir.Table | None = None) -> None:
+    """Begin a stage's enrollment checks: forget what an earlier stage kept, and take the run's
+    ``member_years`` table (computed from ``member_months``), when given, as the frame of
+    :func:`member_years` instead of grouping the months again."""
+    forget_enrollment()
+    if years is not None:
+        # kept by the engine: every measure reads it, quicker to read than Parquet
+        _ENROLLED[("years", member_months.op())] = materialize(_frame(years))
 
 
 def _frame(years: ir.Table) -> ir.Table:

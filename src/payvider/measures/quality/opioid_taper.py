@@ -29,8 +29,7 @@ from payvider.measures.quality.framework import (
     SMALL_CELL,
     age_on,
     continuous_enrollment,
-    forget_enrollment,
-    use_member_years,
+    start_enrollment,
     wilson,
 )
 from payvider.measures.quality.opioids import (
@@ -207,9 +206,7 @@ def empty_taper() -> ir.Table:
 def opioid_taper(tables: dict[str, ir.Table], program_start: dt.date | None) -> ir.Table:
     """The ``opioid_taper`` stage: empty when no program start is configured or no enrollment."""
     mm = tables["member_months"]
-    forget_enrollment()
-    if tables.get("member_years") is not None:
-        use_member_years(mm, tables["member_years"])
+    start_enrollment(mm, tables.get("member_years"))
     end = data_end(mm) if program_start is not None else None
     if program_start is None or end is None or end <= program_start:
         return empty_taper()

@@ -27,9 +27,9 @@ from payvider.measures.quality.framework import (
     care_gaps,
     finalize,
     forget_enrollment,
+    start_enrollment,
     summarize,
     tag_value_sets,
-    use_member_years,
     value_set_prefixes,
 )
 from payvider.measures.quality.hybrid import BP, HBA1C, hybrid_rows
@@ -53,10 +53,8 @@ def measurement_periods(member_months: ir.Table) -> list[Period]:
 
 def quality_member(tables: dict[str, ir.Table], periods: list[Period] | None = None) -> ir.Table:
     """Member-level rows of all measures whose inputs are present."""
-    forget_enrollment()
     mm = tables["member_months"]
-    if tables.get("member_years") is not None:
-        use_member_years(mm, tables["member_years"])
+    start_enrollment(mm, tables.get("member_years"))
     periods = periods or measurement_periods(mm)
     attribution = tables.get("attribution")
     # The measures' rows are attributed once, after their union (``finalize`` below).
