@@ -279,13 +279,14 @@ COST_STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "high_cost_truncation",
-        ("final_medical_claim", "member_months"),
+        ("final_medical_claim", "member_months", "member_years"),
         "Member-year allowed truncated at the high-cost claimant threshold, with the excess.",
         lambda t, p: truncate_high_cost(
             t["final_medical_claim"],
             cap=p.truncation_cap,
             percentile=None if p.truncation_cap is not None else p.truncation_percentile,
             member_months=t["member_months"],
+            member_years=t.get("member_years"),
         ),
     ),
 )

@@ -34,6 +34,7 @@ from payvider.marts.completion import (
 )
 from payvider.marts.final_claims import resolve_adjustments
 from payvider.marts.member_months import member_months as build_member_months
+from payvider.marts.member_years import member_years as build_member_years
 from payvider.marts.truncation import truncate_high_cost
 
 D = Decimal
@@ -410,15 +411,24 @@ def test_truncation_counts_enrolled_member_years_without_claims():
             "payer": [PAYER] * len(rows),
             "month": pa.array([_d(r[1]) for r in rows], pa.date32()),
             "product_line": ["commercial"] * len(rows),
+            "gender": ["female"] * len(rows),
+            "birth_date": pa.array([_d("1960-01-01")] * len(rows), pa.date32()),
         }
     )
-    out = truncate_high_cost(_duck(_claims(TRUNC_LINES)), percentile=50, member_months=_duck(mm))
-    got = {(r["member_id"], r["year"]): r for r in out.to_pyarrow().to_pylist()}
-    assert got[("E", 2024)]["member_months"] == 2
-    assert got[("E", 2024)]["allowed_amount"] == D("0.00")
-    assert got[("B", 2024)]["member_months"] == 0
-    assert got[("A", 2024)]["truncation_point"] == D("20.00")
-    assert got[("A", 2024)]["excess_allowed_amount"] == D("1480.00")
+    # the run passes its member_years table too: the same member-years, not grouped again
+    for years in (None, build_member_years(_duck(mm))):
+        out = truncate_high_cost(
+            _duck(_claims(TRUNC_LINES)), percentile=50, member_months=_duck(mm), member_years=years
+        )
+        got = {(r["member_id"], r["year"]): r for r in out.to_pyarrow().to_pylist()}
+        assert len(got) == 7  # six member-years of 2024, A in 2025
+        assert got[("E", 2024)]["member_months"] == 2
+        assert got[("F", 2024)]["member_months"] == 1
+        assert got[("E", 2024)]["allowed_amount"] == D("0.00")
+        assert got[("B", 2024)]["member_months"] == 0
+        assert got[("A", 2024)]["member_months"] == 1
+        assert got[("A", 2024)]["truncation_point"] == D("20.00")
+        assert got[("A", 2024)]["excess_allowed_amount"] == D("1480.00")
 
 
 def test_truncation_needs_exactly_one_cap():

@@ -28,6 +28,7 @@ def truncate_high_cost(
     cap: Decimal | int | str | None = None,
     percentile: Decimal | float | str | None = None,
     member_months: ir.Table | None = None,
+    member_years: ir.Table | None = None,
 ) -> ir.Table:
     """Per member-year allowed, capped at a fixed amount or at a percentile of member-years.
 
@@ -37,6 +38,8 @@ def truncate_high_cost(
     nearest-rank (the smallest total at or above which ``percentile`` % of member-years fall); with
     ``member_months``, enrolled member-years without claims count at zero in that distribution and
     appear in the output. Amounts are exact decimals: truncated + excess = allowed, per row.
+    ``member_years`` (the run's member-years table, made from the same ``member_months``) gives
+    the member-years and their month counts without grouping the member months again.
     """
     if (cap is None) == (percentile is None):
         raise ValueError("give exactly one of cap or percentile")
@@ -45,10 +48,21 @@ def truncate_high_cost(
         member_id=c.member_id, payer=c.payer, year=c.claim_start_date.year().cast("int64")
     ).aggregate(allowed_amount=c.allowed_amount.sum().cast(MONEY_TYPE))
     if member_months is not None:
-        mm = member_months
-        years = mm.group_by(
-            mm_member_id=mm.member_id, mm_payer=mm.payer, mm_year=mm.month.year().cast("int64")
-        ).aggregate(member_months=mm.count().cast("int64"))  # one row per member month
+        if member_years is not None:
+            y = member_years
+            years = y.select(
+                mm_member_id=y.member_id,
+                mm_payer=y.payer,
+                mm_year=y.year.cast("int64"),
+                member_months=y.member_months.cast("int64"),
+            )
+        else:
+            mm = member_months
+            years = mm.group_by(
+                mm_member_id=mm.member_id,
+                mm_payer=mm.payer,
+                mm_year=mm.month.year().cast("int64"),
+            ).aggregate(member_months=mm.count().cast("int64"))  # one row per member month
         joined = years.outer_join(
             totals,
             (years.mm_member_id == totals.member_id)
