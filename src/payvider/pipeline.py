@@ -198,10 +198,12 @@ COST_STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "member_month_cost",
-        ("claims_enriched", "member_months", "attribution"),
+        ("claims_enriched", "member_months", "attribution", "member_years"),
         "Allowed and paid per member, month, service category and in/out of the partner system, "
         "with the member month's enrollment, product line and attribution.",
-        lambda t, p: member_month_costs(t["claims_enriched"], t["member_months"], t["attribution"]),
+        lambda t, p: member_month_costs(
+            t["claims_enriched"], t["member_months"], t["attribution"], t.get("member_years")
+        ),
     ),
     Stage(
         "cost_pmpm",

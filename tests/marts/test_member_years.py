@@ -64,3 +64,25 @@ def test_member_years_by_hand(engine):
     assert (b["member_months"], b["month_mask"], b["product_line"]) == (1, 1 << 11, "commercial")
     assert got[("B", "p", 2024)]["product_line"] == "medicaid"
     assert b["gender"] == "male"
+
+    # product line and ZIP code (absent here: null in every month) the same all year?
+    assert a23["attributes_constant"] and b["attributes_constant"]
+    assert not a24["attributes_constant"]  # commercial, then Medicare Advantage, then commercial
+    assert a24["zip_code"] is None
+
+
+def test_member_years_say_whether_the_zip_code_changes(engine):
+    rows = [
+        {**month("C", "p", "2024-01-01", "commercial"), "zip_code": "55401"},
+        {**month("C", "p", "2024-02-01", "commercial"), "zip_code": "55402"},  # moved
+        {**month("D", "p", "2024-01-01", "commercial"), "zip_code": "55401"},
+        {**month("D", "p", "2024-03-01", "commercial"), "zip_code": None},  # unknown in March
+        {**month("E", "p", "2024-01-01", "commercial"), "zip_code": "55401"},
+        {**month("E", "p", "2024-07-01", "commercial"), "zip_code": "55401"},
+    ]
+    schema = SCHEMA.append(pa.field("zip_code", pa.string()))
+    out = engine.to_arrow(member_years(engine.from_arrow(pa.Table.from_pylist(rows, schema))))
+    got = {r["member_id"]: r for r in out.to_pylist()}
+    assert (got["C"]["zip_code"], got["C"]["attributes_constant"]) == ("55402", False)
+    assert (got["D"]["zip_code"], got["D"]["attributes_constant"]) == (None, False)
+    assert (got["E"]["zip_code"], got["E"]["attributes_constant"]) == ("55401", True)

@@ -52,10 +52,94 @@ def _attributed_to(t: ir.Table) -> dict[str, ir.Value]:
 MEMBER_MONTH_ATTRIBUTES = ("product_line", "zip_code", "organization_id", "partner_flag")
 
 
+def _has_attributes(member_years: ir.Table | None) -> bool:
+    """Whether ``member_years`` can stand in for the member months' attributes (a table from a
+    run before it carried them cannot)."""
+    return member_years is not None and "attributes_constant" in member_years.columns
+
+
+def month_attributes(
+    rows: ir.Table,
+    member_years: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table | None = None,
+    columns: tuple[str, ...] = ("product_line", "zip_code"),
+    month: str = "month",
+) -> ir.Table:
+    """``rows`` (with ``member_id``, ``payer`` and a first-of-month date ``month``) with
+    ``enrolled`` and, for enrolled months, ``columns`` of their member month and (with
+    ``attribution``) the year's ``organization_id`` and ``partner_flag`` as
+    :func:`attributed_member_months` gives them; null outside enrollment.
+
+    The same as joining the member months, but looked up in the member-years (a tenth of the
+    rows): a month is enrolled when its bit is set in ``month_mask``, and a member-year whose
+    product line and ZIP code never change (``attributes_constant``) gives its own. Only the
+    months of the other member-years, few in any book, are looked up in ``member_months``.
+    """
+    base, extra = member_years, {}
+    if attribution is not None:
+        a = attribution.select(
+            "member_id",
+            "payer",
+            "organization_id",
+            "partner_flag",
+            "rule",
+            year=attribution.period.cast("int64"),
+        )
+        base = member_years.left_join(a, ["member_id", "payer", "year"])
+        attributed = _attributed_to(base)
+        extra = {f"_y_{c}": attributed[c] for c in ("organization_id", "partner_flag")}
+    years = base.select(
+        _y_m=base.member_id,
+        _y_p=base.payer,
+        _y_y=base.year.cast("int64"),
+        _y_mask=base.month_mask.cast("int64"),
+        _y_const=base.attributes_constant,
+        **{f"_y_{c}": base[c] for c in columns},
+        **extra,
+    )
+    r = rows.mutate(_r_year=rows[month].year().cast("int64"))
+    j = r.left_join(
+        years, [r.member_id == years._y_m, r.payer == years._y_p, r._r_year == years._y_y]
+    )
+    bit = (j._y_mask >> (j[month].month() - 1).cast("int64")) & 1
+    enrolled = (bit == 1).fill_null(False)
+    if columns:
+        # the months of member-years whose attributes change, from the member months
+        varying = member_years.filter(~member_years.attributes_constant)
+        mm = member_months.mutate(_v_y=member_months.month.year().cast("int64"))
+        mm = mm.semi_join(
+            varying,
+            [
+                mm.member_id == varying.member_id,
+                mm.payer == varying.payer,
+                mm._v_y == varying.year,
+            ],
+        )
+        mm = mm.select(
+            _v_m=mm.member_id,
+            _v_p=mm.payer,
+            _v_month=mm.month,
+            **{f"_v_{c}": mm[c] for c in columns},
+        )
+        j = j.left_join(mm, [j.member_id == mm._v_m, j.payer == mm._v_p, j[month] == mm._v_month])
+    null = ibis.null()
+    out = {"enrolled": enrolled}
+    for c in columns:
+        value = ibis.ifelse(j._y_const, j[f"_y_{c}"], j[f"_v_{c}"])
+        out[c] = ibis.ifelse(enrolled, value, null.cast(value.type()))
+    if attribution is not None:
+        for c in ("organization_id", "partner_flag"):
+            value = j[f"_y_{c}"]
+            out[c] = ibis.ifelse(enrolled, value, null.cast(value.type()))
+    return j.select(*rows.columns, **out)
+
+
 def member_month_costs(
     claims_enriched: ir.Table,
     member_months: ir.Table | None = None,
     attribution: ir.Table | None = None,
+    member_years: ir.Table | None = None,
 ) -> ir.Table:
     """Allowed and paid per member × payer × month × service category × in/out of the partner
     system: the run's ``member_month_cost`` table, which PMPM, member-year cost, reconciliation and
@@ -66,6 +150,7 @@ def member_month_costs(
     member was ``enrolled`` then, and the month's product line, ZIP code and attribution (as
     :func:`attributed_member_months` gives them). The join is made here once, so the tables built
     on costs aggregate this one without joining 23 million rows to 24 million member months again.
+    With ``member_years`` the months are looked up in the member-years (:func:`month_attributes`).
     """
     c = claims_enriched
     costs = c.group_by(
@@ -83,13 +168,26 @@ def member_month_costs(
     )
     if member_months is None or attribution is None:
         return costs
-    return with_member_month(costs, member_months, attribution)
+    return with_member_month(costs, member_months, attribution, member_years)
 
 
-def with_member_month(costs: ir.Table, member_months: ir.Table, attribution: ir.Table) -> ir.Table:
+def with_member_month(
+    costs: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table,
+    member_years: ir.Table | None = None,
+) -> ir.Table:
     """Cost rows (keyed by member, payer, month) with ``year``, ``enrolled`` and
     :data:`MEMBER_MONTH_ATTRIBUTES` of their member month. Member months are unique per key, so
     the join never multiplies a row."""
+    if _has_attributes(member_years):
+        j = month_attributes(costs, member_years, member_months, attribution)
+        return j.select(
+            *costs.columns,
+            year=j.month.year().cast("int64"),
+            enrolled=j.enrolled,
+            **{a: j[a] for a in MEMBER_MONTH_ATTRIBUTES},
+        )
     mm = attributed_member_months(member_months, attribution, ("product_line", "zip_code"))
     mm = mm.select(*MONTH_KEY, *MEMBER_MONTH_ATTRIBUTES, _enrolled=ibis.literal(True))
     j = costs.left_join(mm, list(MONTH_KEY))
