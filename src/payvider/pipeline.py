@@ -227,24 +227,33 @@ COST_STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "utilization",
-        ("claims_enriched", "inpatient_stays", "member_months", "attribution"),
+        ("claims_enriched", "inpatient_stays", "member_months", "attribution", "member_years"),
         "Admissions, bed days, ED, readmissions and visits per 1,000 by year and organization.",
         lambda t, p: utilization(
-            t["claims_enriched"], t["inpatient_stays"], t["member_months"], t["attribution"]
+            t["claims_enriched"],
+            t["inpatient_stays"],
+            t["member_months"],
+            t["attribution"],
+            t.get("member_years"),
         ),
     ),
     Stage(
         "leakage",
-        ("claims_enriched", "member_months", "attribution"),
+        ("claims_enriched", "member_months", "attribution", "member_years"),
         "Share of partner-attributed members' care delivered inside the partner system.",
-        lambda t, p: leakage(t["claims_enriched"], t["member_months"], t["attribution"]),
+        lambda t, p: leakage(
+            t["claims_enriched"], t["member_months"], t["attribution"], t.get("member_years")
+        ),
     ),
     Stage(
         "leakage_destinations",
-        ("claims_enriched", "member_months", "attribution"),
+        ("claims_enriched", "member_months", "attribution", "member_years"),
         "Top out-of-system destinations of partner-attributed members' spend.",
         lambda t, p: leakage_destinations(
-            t["claims_enriched"], t["member_months"], t["attribution"]
+            t["claims_enriched"],
+            t["member_months"],
+            t["attribution"],
+            member_years=t.get("member_years"),
         ),
     ),
     Stage(
@@ -263,10 +272,15 @@ COST_STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "lag_triangle",
-        ("medical_claim", "member_months"),
+        ("medical_claim", "member_months", "member_years"),
         "Paid-date lag triangle by product line (claims as received: replacements and voids "
         "count when paid).",
-        lambda t, p: lag_triangle(t["medical_claim"], t["member_months"], by_product_line=True),
+        lambda t, p: lag_triangle(
+            t["medical_claim"],
+            t["member_months"],
+            by_product_line=True,
+            member_years=t.get("member_years"),
+        ),
     ),
     Stage(
         "completion_factors",

@@ -282,6 +282,47 @@ def test_product_lines_develop_separately(engine):
     assert got[("commercial", "2025-02")] == (D("0.909091"), D("396.00"), 8)
 
 
+def test_product_lines_looked_up_in_member_years(engine):
+    # Q2 moves from commercial to medicaid in March (a member-year whose product line changes);
+    # Q1 is not enrolled in February, so its February line has no product line
+    lines = [
+        ("Q1", "2025-01-09", "2025-01-30", "10.00", "12.00"),
+        ("Q1", "2025-02-09", "2025-03-27", "20.00", "24.00"),
+        ("Q2", "2025-02-09", "2025-02-28", "25.00", "30.00"),
+        ("Q2", "2025-03-09", "2025-04-30", "30.00", "36.00"),
+    ]
+    claims = engine.from_arrow(_claims(HAND_LINES + lines))
+    mm_rows = [(f"M{k}", m, "commercial") for k in range(1, 9) for m in HAND_MM]
+    mm_rows += [("Q1", "2025-01-01", "medicaid"), ("Q1", "2025-03-01", "medicaid")]
+    mm_rows += [("Q2", "2025-01-01", "commercial"), ("Q2", "2025-02-01", "commercial")]
+    mm_rows += [("Q2", "2025-03-01", "medicaid"), ("Q2", "2025-04-01", "medicaid")]
+    mm = engine.from_arrow(
+        pa.table(
+            {
+                "member_id": [r[0] for r in mm_rows],
+                "payer": [PAYER] * len(mm_rows),
+                "month": pa.array([_d(r[1]) for r in mm_rows], pa.date32()),
+                "product_line": [r[2] for r in mm_rows],
+                "gender": ["female"] * len(mm_rows),
+                "birth_date": pa.array([_d("1970-01-01")] * len(mm_rows), pa.date32()),
+            }
+        )
+    )
+    years = engine.from_arrow(engine.to_arrow(build_member_years(mm)))
+    looked_up = _rows(engine, lag_triangle(claims, mm, by_product_line=True, member_years=years))
+    joined = _rows(engine, lag_triangle(claims, mm, by_product_line=True))
+
+    def cells(rows):
+        return {(r["product_line"], r["incurred_month"], r["lag_months"]): r for r in rows}
+
+    assert cells(looked_up) == cells(joined)
+    got = cells(looked_up)
+    feb, mar = _d("2025-02-01"), _d("2025-03-01")
+    assert ("medicaid", feb, 0) not in got  # Q2's February line: still commercial
+    assert got[("medicaid", mar, 1)]["paid_amount"] == D("30.00")  # Q2 in medicaid since March
+    assert got[(None, feb, 1)]["paid_amount"] == D("20.00")  # Q1 not enrolled in February
+
+
 def test_lag_triangle_needs_member_months_for_product_lines():
     with pytest.raises(ValueError, match="member_months"):
         lag_triangle(_duck(_claims(HAND_LINES)), by_product_line=True)

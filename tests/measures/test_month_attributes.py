@@ -10,7 +10,8 @@ import datetime as dt
 import pyarrow as pa
 
 from payvider.marts.member_years import member_years
-from payvider.measures.cost import attributed_member_months, month_attributes
+from payvider.marts.month_lookup import attributed_year_months, month_attributes
+from payvider.measures.cost import attributed_member_months
 
 D = dt.date.fromisoformat
 MM_SCHEMA = pa.schema(
@@ -133,7 +134,13 @@ def test_month_attributes_by_hand(engine):
     # not attributed: counted as 'unattributed', outside the partner system
     assert at("B", "q", "2024-12-01") == (True, "medicaid", "55102", "unattributed", False)
     assert at("B", "q", "2024-11-01") == (False, None, None, None, None)
-    assert at("B", "p", "2025-01-01") == (True, "medicare_advantage", "55102", "unattributed", False)
+    assert at("B", "p", "2025-01-01") == (
+        True,
+        "medicare_advantage",
+        "55102",
+        "unattributed",
+        False,
+    )
     assert at("C", "p", "2024-06-01") == (True, "commercial", "55401", "unattributed", False)
     assert at("C", "p", "2024-07-01") == (True, "commercial", None, "unattributed", False)
     assert at("D", "p", "2024-01-01") == (False, None, None, None, None)
@@ -168,3 +175,25 @@ def test_month_attributes_without_attribution_or_columns(engine):
         k for k, r in got.items() if r["enrolled"]
     }
     assert sum(r["enrolled"] for r in bare.values()) == 8
+
+
+def test_member_months_counted_by_year_equal_grouping_the_member_months(engine):
+    _, mm, years, attribution = _tables(engine)
+    keys = ["year", "product_line", "organization_id", "partner_flag"]
+    got = engine.to_arrow(attributed_year_months(years, mm, attribution)).to_pylist()
+    got = {tuple(r[k] for k in keys): r["member_months"] for r in got}
+    # by hand: A's steady year; B's changing year month by month; B with payer q; C; B in 2025
+    assert got == {
+        (2024, "commercial", "ORG1", True): 3,
+        (2024, "commercial", "ORG2", False): 2,
+        (2024, "medicare_advantage", "ORG2", False): 2,
+        (2024, "medicaid", "unattributed", False): 1,
+        (2024, "commercial", "unattributed", False): 2,
+        (2025, "medicare_advantage", "unattributed", False): 1,
+    }
+    joined = attributed_member_months(mm, attribution, ("product_line",))
+    joined = joined.mutate(year=joined.month.year().cast("int64"))
+    grouped = joined.group_by(keys).aggregate(member_months=joined.count())
+    assert got == {
+        tuple(r[k] for k in keys): r["member_months"] for r in engine.to_arrow(grouped).to_pylist()
+    }

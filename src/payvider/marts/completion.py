@@ -23,6 +23,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from payvider.marts.month_lookup import can_look_up_months, month_attributes
+
 MONEY_TYPE = "decimal(18, 2)"
 MONEY_ARROW = pa.decimal128(18, 2)
 FACTOR_ARROW = pa.decimal128(18, 6)
@@ -99,6 +101,7 @@ def lag_triangle(
     member_months: ir.Table | None = None,
     by_product_line: bool = False,
     incurred_date: IncurredDate = "claim_start_date",
+    member_years: ir.Table | None = None,
 ) -> ir.Table:
     """Allowed and paid dollars by payer × incurred month × lag months, with running totals.
 
@@ -113,7 +116,8 @@ def lag_triangle(
     before its month of service counts at lag 0. Lines without a paid date are kept in their own
     row per incurred month with ``lag_months`` null and null running totals, so they are counted
     and reported rather than dropped. ``by_product_line`` needs ``member_months`` and takes the
-    member's product line in the incurred month (null when not enrolled then).
+    member's product line in the incurred month (null when not enrolled then), looked up in
+    ``member_years`` when given (:func:`payvider.marts.month_lookup.month_attributes`).
     """
     c = claims
     if incurred_date == "claim_line_start_date":
@@ -133,6 +137,14 @@ def lag_triangle(
     if by_product_line:
         if member_months is None:
             raise ValueError("by_product_line needs member_months (the member's product line)")
+        keys.append("product_line")
+    if by_product_line and can_look_up_months(member_years):
+        lines = lines.mutate(_incurred_month=_month_from_index(lines.incurred_index))
+        j = month_attributes(
+            lines, member_years, member_months, None, ("product_line",), "_incurred_month"
+        )
+        lines = j.drop("enrolled", "_incurred_month")
+    elif by_product_line:
         # one row per member, payer and month (the member_months stage guarantees it)
         mm = member_months.select(
             mm_member_id=member_months.member_id,
@@ -146,7 +158,6 @@ def lag_triangle(
             & (lines.payer == mm.mm_payer)
             & (lines.incurred_index == mm.mm_index),
         ).drop("mm_member_id", "mm_payer", "mm_index")
-        keys.append("product_line")
     cells = lines.group_by([*keys, "incurred_index", "lag_months"]).aggregate(
         claim_lines=(~lines.reversal).cast("int64").sum(),
         reversed_lines=lines.reversal.cast("int64").sum(),

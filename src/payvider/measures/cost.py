@@ -14,9 +14,13 @@ import ibis
 import ibis.expr.types as ir
 
 from payvider.marts.arith import count_sum, money_sum, ratio
+from payvider.marts.month_lookup import (
+    attributed_to,
+    can_look_up_months,
+    month_attributes,
+)
 from payvider.population.scopes import BUILTIN_SCOPES, scope_member_months
 
-UNATTRIBUTED = "unattributed"
 ALL = "all"
 MONTH_KEY = ("member_id", "payer", "month")
 
@@ -35,104 +39,11 @@ def attributed_member_months(
         )
     mm = scope_member_months(member_months, attribution, BUILTIN_SCOPES[ALL])
     keep = [c for c in member_months.columns if c in mm.columns]
-    return mm.select(*keep, **_attributed_to(mm))
-
-
-def _attributed_to(t: ir.Table) -> dict[str, ir.Value]:
-    """``organization_id`` (``unattributed`` unless a rule attributed the member to one) and
-    ``partner_flag`` (false when none) of rows left-joined with attribution."""
-    attributed = t.rule.notnull() & (t.rule != UNATTRIBUTED) & t.organization_id.notnull()
-    return {
-        "organization_id": ibis.ifelse(attributed, t.organization_id, UNATTRIBUTED),
-        "partner_flag": t.partner_flag.fill_null(False),
-    }
+    return mm.select(*keep, **attributed_to(mm))
 
 
 #: What ``member_month_cost`` carries of its member month (null outside enrollment).
 MEMBER_MONTH_ATTRIBUTES = ("product_line", "zip_code", "organization_id", "partner_flag")
-
-
-def _has_attributes(member_years: ir.Table | None) -> bool:
-    """Whether ``member_years`` can stand in for the member months' attributes (a table from a
-    run before it carried them cannot)."""
-    return member_years is not None and "attributes_constant" in member_years.columns
-
-
-def month_attributes(
-    rows: ir.Table,
-    member_years: ir.Table,
-    member_months: ir.Table,
-    attribution: ir.Table | None = None,
-    columns: tuple[str, ...] = ("product_line", "zip_code"),
-    month: str = "month",
-) -> ir.Table:
-    """``rows`` (with ``member_id``, ``payer`` and a first-of-month date ``month``) with
-    ``enrolled`` and, for enrolled months, ``columns`` of their member month and (with
-    ``attribution``) the year's ``organization_id`` and ``partner_flag`` as
-    :func:`attributed_member_months` gives them; null outside enrollment.
-
-    The same as joining the member months, but looked up in the member-years (a tenth of the
-    rows): a month is enrolled when its bit is set in ``month_mask``, and a member-year whose
-    product line and ZIP code never change (``attributes_constant``) gives its own. Only the
-    months of the other member-years, few in any book, are looked up in ``member_months``.
-    """
-    base, extra = member_years, {}
-    if attribution is not None:
-        a = attribution.select(
-            "member_id",
-            "payer",
-            "organization_id",
-            "partner_flag",
-            "rule",
-            year=attribution.period.cast("int64"),
-        )
-        base = member_years.left_join(a, ["member_id", "payer", "year"])
-        attributed = _attributed_to(base)
-        extra = {f"_y_{c}": attributed[c] for c in ("organization_id", "partner_flag")}
-    years = base.select(
-        _y_m=base.member_id,
-        _y_p=base.payer,
-        _y_y=base.year.cast("int64"),
-        _y_mask=base.month_mask.cast("int64"),
-        _y_const=base.attributes_constant,
-        **{f"_y_{c}": base[c] for c in columns},
-        **extra,
-    )
-    r = rows.mutate(_r_year=rows[month].year().cast("int64"))
-    j = r.left_join(
-        years, [r.member_id == years._y_m, r.payer == years._y_p, r._r_year == years._y_y]
-    )
-    bit = (j._y_mask >> (j[month].month() - 1).cast("int64")) & 1
-    enrolled = (bit == 1).fill_null(False)
-    if columns:
-        # the months of member-years whose attributes change, from the member months
-        varying = member_years.filter(~member_years.attributes_constant)
-        mm = member_months.mutate(_v_y=member_months.month.year().cast("int64"))
-        mm = mm.semi_join(
-            varying,
-            [
-                mm.member_id == varying.member_id,
-                mm.payer == varying.payer,
-                mm._v_y == varying.year,
-            ],
-        )
-        mm = mm.select(
-            _v_m=mm.member_id,
-            _v_p=mm.payer,
-            _v_month=mm.month,
-            **{f"_v_{c}": mm[c] for c in columns},
-        )
-        j = j.left_join(mm, [j.member_id == mm._v_m, j.payer == mm._v_p, j[month] == mm._v_month])
-    null = ibis.null()
-    out = {"enrolled": enrolled}
-    for c in columns:
-        value = ibis.ifelse(j._y_const, j[f"_y_{c}"], j[f"_v_{c}"])
-        out[c] = ibis.ifelse(enrolled, value, null.cast(value.type()))
-    if attribution is not None:
-        for c in ("organization_id", "partner_flag"):
-            value = j[f"_y_{c}"]
-            out[c] = ibis.ifelse(enrolled, value, null.cast(value.type()))
-    return j.select(*rows.columns, **out)
 
 
 def member_month_costs(
@@ -180,7 +91,7 @@ def with_member_month(
     """Cost rows (keyed by member, payer, month) with ``year``, ``enrolled`` and
     :data:`MEMBER_MONTH_ATTRIBUTES` of their member month. Member months are unique per key, so
     the join never multiplies a row."""
-    if _has_attributes(member_years):
+    if can_look_up_months(member_years):
         j = month_attributes(costs, member_years, member_months, attribution)
         return j.select(
             *costs.columns,
@@ -280,7 +191,7 @@ def member_year_cost(
         "member_id", "payer", "organization_id", "partner_flag", "rule", year=attribution.period
     )
     y = counted.left_join(a, ["member_id", "payer", "year"])
-    months = y.select(*[y[c] for c in counted.columns], **_attributed_to(y))
+    months = y.select(*[y[c] for c in counted.columns], **attributed_to(y))
     costs = costs_with_member_months(member_month_cost, member_months, attribution)
     j = costs.filter(costs.enrolled)
     groups = ("inpatient", "outpatient", "professional", "ancillary", "pharmacy")

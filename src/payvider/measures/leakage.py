@@ -13,15 +13,24 @@ import ibis
 import ibis.expr.types as ir
 
 from payvider.marts.arith import count_sum, money_sum, ratio
+from payvider.marts.month_lookup import can_look_up_months, month_attributes
 from payvider.measures.cost import MONTH_KEY, attributed_member_months
 
 TOP_DESTINATIONS = 25
 
 
 def partner_member_lines(
-    claims_enriched: ir.Table, member_months: ir.Table, attribution: ir.Table
+    claims_enriched: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table,
+    member_years: ir.Table | None = None,
 ) -> ir.Table:
-    """Medical lines of enrolled months of members attributed to the partner system."""
+    """Medical lines of enrolled months of members attributed to the partner system (with
+    ``member_years``, the months are looked up there)."""
+    if can_look_up_months(member_years):
+        c = claims_enriched.filter(claims_enriched.service_category_1 != "pharmacy")
+        j = month_attributes(c, member_years, member_months, attribution, (), "service_month")
+        return j.filter(j.enrolled & j.partner_flag).select(*c.columns)
     mm = attributed_member_months(member_months, attribution, ())
     mm = mm.filter(mm.partner_flag).select(*MONTH_KEY)
     c = claims_enriched.filter(claims_enriched.service_category_1 != "pharmacy")
@@ -55,9 +64,14 @@ def _shares(t: ir.Table, dimension: str, value: ir.StringValue) -> ir.Table:
     )
 
 
-def leakage(claims_enriched: ir.Table, member_months: ir.Table, attribution: ir.Table) -> ir.Table:
+def leakage(
+    claims_enriched: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table,
+    member_years: ir.Table | None = None,
+) -> ir.Table:
     """In-system shares by year: total, by service category and by specialty."""
-    t = partner_member_lines(claims_enriched, member_months, attribution)
+    t = partner_member_lines(claims_enriched, member_months, attribution, member_years)
     parts = [
         _shares(t, "total", ibis.literal("all")),
         _shares(t, "service_category", t.service_category),
@@ -71,10 +85,11 @@ def leakage_destinations(
     member_months: ir.Table,
     attribution: ir.Table,
     top: int = TOP_DESTINATIONS,
+    member_years: ir.Table | None = None,
 ) -> ir.Table:
     """Top out-of-system destinations by allowed dollars per year: health system, else the
     billing organization (TIN) of independents."""
-    t = partner_member_lines(claims_enriched, member_months, attribution)
+    t = partner_member_lines(claims_enriched, member_months, attribution, member_years)
     t = t.filter(~t.in_partner_system)
     destination = t.health_system.fill_null(
         ibis.literal("independent: ").concat(

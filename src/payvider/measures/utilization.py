@@ -18,6 +18,11 @@ import ibis
 import ibis.expr.types as ir
 
 from payvider.marts.arith import count_sum, ratio
+from payvider.marts.month_lookup import (
+    attributed_year_months,
+    can_look_up_months,
+    month_attributes,
+)
 from payvider.measures.cost import attributed_member_months
 
 CELL = ("year", "product_line", "organization_id", "partner_flag")
@@ -108,21 +113,28 @@ def utilization(
     inpatient_stays: ir.Table,
     member_months: ir.Table,
     attribution: ir.Table,
+    member_years: ir.Table | None = None,
 ) -> ir.Table:
     """Counts and rates per 1,000 by year × product line × attributed organization.
 
     Each event is counted once for every member month of its member, payer and month (one, as
     member months are unique per member, payer and month): events join member months once and
-    sum by cell (per kind of count), without first rolling them up per member month.
+    sum by cell (per kind of count), without first rolling them up per member month. With
+    ``member_years`` the months are looked up, and counted, in the member-years.
     """
-    # only the columns the cells need go through the attribution join
-    mm = attributed_member_months(member_months, attribution, ("product_line",)).mutate(
-        year=lambda t: t.month.year().cast("int64")
-    )
     events = _event_rows(claims_enriched, inpatient_stays)
-    e = events.inner_join(
-        mm.select("member_id", "payer", "month", *CELL), ["member_id", "payer", "month"]
-    )
+    if can_look_up_months(member_years):
+        e = month_attributes(events, member_years, member_months, attribution, ("product_line",))
+        e = e.filter(e.enrolled).mutate(year=e.month.year().cast("int64"))
+        mm = None
+    else:
+        # only the columns the cells need go through the attribution join
+        mm = attributed_member_months(member_months, attribution, ("product_line",)).mutate(
+            year=lambda t: t.month.year().cast("int64")
+        )
+        e = events.inner_join(
+            mm.select("member_id", "payer", "month", *CELL), ["member_id", "payer", "month"]
+        )
     by_kind = e.group_by([*CELL, "kind"]).aggregate(n=count_sum(e.n))
     counts = by_kind.group_by(list(CELL)).aggregate(
         member_months=ibis.literal(0).cast("int64"),
@@ -130,10 +142,18 @@ def utilization(
             c: count_sum(ibis.ifelse(by_kind.kind == i, by_kind.n, 0)) for i, c in enumerate(COUNTS)
         },
     )
-    months = mm.group_by(list(CELL)).aggregate(
-        member_months=mm.count().cast("int64"),
-        **{c: ibis.literal(0).cast("int64") for c in COUNTS},
-    )
+    if mm is None:
+        months = attributed_year_months(member_years, member_months, attribution)
+        months = months.select(
+            *CELL,
+            member_months=months.member_months,
+            **{c: ibis.literal(0).cast("int64") for c in COUNTS},
+        )
+    else:
+        months = mm.group_by(list(CELL)).aggregate(
+            member_months=mm.count().cast("int64"),
+            **{c: ibis.literal(0).cast("int64") for c in COUNTS},
+        )
     both = months.union(counts.select(*months.columns), distinct=False)
     out = both.group_by(list(CELL)).aggregate(
         member_months=count_sum(both.member_months),

@@ -1,0 +1,147 @@
+"""A member month's enrollment, product line, ZIP code and attribution, looked up in the
+member-years.
+
+Cost tables ask the same of every row they build: was the member enrolled in that month, in which
+product line and ZIP code, attributed to whom. Joining the member months answers it, but at
+24 million member months for a 1,000,000-member book that join is the largest part of several
+stages. ``member_years`` has a tenth of the rows and says which months are enrolled
+(``month_mask``) and whether the product line and ZIP code stay the same all year
+(``attributes_constant``); attribution is per year anyway. Only the months of member-years whose
+attributes change are looked up month by month.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from payvider.marts.arith import count_sum
+
+UNATTRIBUTED = "unattributed"
+
+
+def attributed_to(t: ir.Table) -> dict[str, ir.Value]:
+    """``organization_id`` (``unattributed`` unless a rule attributed the member to one) and
+    ``partner_flag`` (false when none) of rows left-joined with attribution."""
+    attributed = t.rule.notnull() & (t.rule != UNATTRIBUTED) & t.organization_id.notnull()
+    return {
+        "organization_id": ibis.ifelse(attributed, t.organization_id, UNATTRIBUTED),
+        "partner_flag": t.partner_flag.fill_null(False),
+    }
+
+
+def can_look_up_months(member_years: ir.Table | None) -> bool:
+    """Whether ``member_years`` can stand in for the member months' attributes (a table from a
+    run before it carried them cannot)."""
+    return member_years is not None and "attributes_constant" in member_years.columns
+
+
+def attributed_year_months(
+    member_years: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table,
+    columns: tuple[str, ...] = ("product_line",),
+) -> ir.Table:
+    """Member months counted by ``year`` × ``columns`` × ``organization_id`` × ``partner_flag``,
+    as grouping :func:`payvider.measures.cost.attributed_member_months` would count them:
+    member-years whose attributes never change add their month count; only the others are
+    counted month by month.
+    """
+    keys = ["year", *columns, "organization_id", "partner_flag"]
+    a = attribution.select(
+        "member_id",
+        "payer",
+        "organization_id",
+        "partner_flag",
+        "rule",
+        year=attribution.period.cast("int64"),
+    )
+    y = member_years.mutate(year=member_years.year.cast("int64"))
+    ya = y.filter(y.attributes_constant).left_join(a, ["member_id", "payer", "year"])
+    ya = ya.select("year", "member_months", *columns, **attributed_to(ya))
+    steady = ya.group_by(keys).aggregate(member_months=ya.member_months.sum().cast("int64"))
+    varying = y.filter(~y.attributes_constant)
+    mm = member_months.mutate(year=member_months.month.year().cast("int64"))
+    mm = mm.semi_join(varying, ["member_id", "payer", "year"])
+    ma = mm.left_join(a, ["member_id", "payer", "year"])
+    ma = ma.select("year", *columns, **attributed_to(ma))
+    changing = ma.group_by(keys).aggregate(member_months=ma.count().cast("int64"))
+    both = steady.union(changing.select(*steady.columns), distinct=False)
+    return both.group_by(keys).aggregate(member_months=count_sum(both.member_months))
+
+
+def month_attributes(
+    rows: ir.Table,
+    member_years: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table | None = None,
+    columns: tuple[str, ...] = ("product_line", "zip_code"),
+    month: str = "month",
+) -> ir.Table:
+    """``rows`` (with ``member_id``, ``payer`` and a first-of-month date ``month``) with
+    ``enrolled`` and, for enrolled months, ``columns`` of their member month and (with
+    ``attribution``) the year's ``organization_id`` and ``partner_flag`` as
+    :func:`payvider.measures.cost.attributed_member_months` gives them; null outside enrollment.
+
+    The same as joining the member months, but looked up in the member-years (a tenth of the
+    rows): a month is enrolled when its bit is set in ``month_mask``, and a member-year whose
+    product line and ZIP code never change (``attributes_constant``) gives its own. Only the
+    months of the other member-years, few in any book, are looked up in ``member_months``.
+    """
+    base, extra = member_years, {}
+    if attribution is not None:
+        a = attribution.select(
+            "member_id",
+            "payer",
+            "organization_id",
+            "partner_flag",
+            "rule",
+            year=attribution.period.cast("int64"),
+        )
+        base = member_years.left_join(a, ["member_id", "payer", "year"])
+        attributed = attributed_to(base)
+        extra = {f"_y_{c}": attributed[c] for c in ("organization_id", "partner_flag")}
+    years = base.select(
+        _y_m=base.member_id,
+        _y_p=base.payer,
+        _y_y=base.year.cast("int64"),
+        _y_mask=base.month_mask.cast("int64"),
+        _y_const=base.attributes_constant,
+        **{f"_y_{c}": base[c] for c in columns},
+        **extra,
+    )
+    r = rows.mutate(_r_year=rows[month].year().cast("int64"))
+    j = r.left_join(
+        years, [r.member_id == years._y_m, r.payer == years._y_p, r._r_year == years._y_y]
+    )
+    bit = (j._y_mask >> (j[month].month() - 1).cast("int64")) & 1
+    enrolled = (bit == 1).fill_null(False)
+    if columns:
+        # the months of member-years whose attributes change, from the member months
+        varying = member_years.filter(~member_years.attributes_constant)
+        mm = member_months.mutate(_v_y=member_months.month.year().cast("int64"))
+        mm = mm.semi_join(
+            varying,
+            [
+                mm.member_id == varying.member_id,
+                mm.payer == varying.payer,
+                mm._v_y == varying.year,
+            ],
+        )
+        mm = mm.select(
+            _v_m=mm.member_id,
+            _v_p=mm.payer,
+            _v_month=mm.month,
+            **{f"_v_{c}": mm[c] for c in columns},
+        )
+        j = j.left_join(mm, [j.member_id == mm._v_m, j.payer == mm._v_p, j[month] == mm._v_month])
+    null = ibis.null()
+    out = {"enrolled": enrolled}
+    for c in columns:
+        value = ibis.ifelse(j._y_const, j[f"_y_{c}"], j[f"_v_{c}"])
+        out[c] = ibis.ifelse(enrolled, value, null.cast(value.type()))
+    if attribution is not None:
+        for c in ("organization_id", "partner_flag"):
+            value = j[f"_y_{c}"]
+            out[c] = ibis.ifelse(enrolled, value, null.cast(value.type()))
+    return j.select(*rows.columns, **out)
