@@ -258,7 +258,7 @@ COST_STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "cost_trend",
-        ("member_month_cost", "member_months", "attribution", "market_benchmark"),
+        ("member_month_cost", "member_months", "attribution", "market_benchmark", "member_years"),
         "Risk-adjusted PMPM trend of each built-in scope against the market, and its dollars.",
         lambda t, p: cost_trend(
             list(BUILTIN_SCOPES.values()),
@@ -268,6 +268,7 @@ COST_STAGES: tuple[Stage, ...] = (
             t["market_benchmark"],
             _model_scores(t, p),
             p.market_region,
+            t.get("member_years"),
         ),
     ),
     Stage(

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import ibis
 import pyarrow as pa
+import pytest
 
 from payvider.marts.member_years import member_years
 from payvider.marts.month_lookup import attributed_year_months, month_attributes
@@ -197,3 +199,75 @@ def test_member_months_counted_by_year_equal_grouping_the_member_months(engine):
     assert got == {
         tuple(r[k] for k in keys): r["member_months"] for r in engine.to_arrow(grouped).to_pylist()
     }
+
+
+def test_trend_by_member_year_equals_trend_by_month(engine):
+    """The cost trend of every built-in scope from member-years (B's changing year month by
+    month) is the trend from the member months: members, months, risk, market and dollars."""
+    from decimal import Decimal
+
+    from payvider.measures.cost import with_member_month
+    from payvider.measures.trend import cost_trend
+    from payvider.population.scopes import BUILTIN_SCOPES
+
+    rows, mm, years, attribution = _tables(engine)
+    costs = rows.select(
+        "member_id",
+        "payer",
+        "month",
+        service_category_1=ibis.literal("professional"),
+        service_category=ibis.literal("office_pcp"),
+        in_partner_system=ibis.literal(True),
+        lines=ibis.literal(1, "int64"),
+        visit_lines=ibis.literal(1, "int64"),
+        allowed_amount=(rows.amount * 100 + 5).cast("decimal(38, 2)"),
+        paid_amount=(rows.amount * 80).cast("decimal(38, 2)"),
+    )
+    member_month_cost = engine.from_arrow(
+        engine.to_arrow(with_member_month(costs, mm, attribution))
+    )
+    months = [D(f"{y}-{m:02d}-01") for y in (2024, 2025) for m in range(1, 13)]
+    lines = ("commercial", "medicare_advantage", "medicaid")
+    market = engine.from_arrow(
+        pa.table(
+            {
+                "region": ["metro"] * (len(months) * len(lines)),
+                "product_line": [p for p in lines for _ in months],
+                "month": pa.array([m for _ in lines for m in months], pa.date32()),
+                "pmpm": pa.array(
+                    [Decimal(300 + 7 * i + 50 * j) for j in range(3) for i in range(len(months))],
+                    pa.decimal128(18, 2),
+                ),
+                "average_risk_score": [1.0 + 0.01 * i for _ in lines for i in range(len(months))],
+            }
+        )
+    )
+    scores = engine.from_arrow(
+        pa.table(
+            {
+                "member_id": ["A", "B", "B", "C"],
+                "payer": ["p", "p", "q", "p"],
+                "year": pa.array([2024, 2024, 2024, 2024], pa.int64()),
+                "risk_score": [1.25, 0.875, 2.5, 1.125],
+            }
+        )
+    )
+    scopes = list(BUILTIN_SCOPES.values())
+
+    def trend(member_years):
+        expr = cost_trend(
+            scopes, member_month_cost, mm, attribution, market, scores, None, member_years
+        )
+        return {(r["scope"], r["year"]): r for r in engine.to_arrow(expr).to_pylist()}
+
+    by_year, by_month = trend(years), trend(None)
+    assert by_year == by_month
+    a = by_year[("all", 2024)]
+    # A 3 months, B 4 (payer p) + 1 (payer q), C 2
+    assert (a["members"], a["member_months"]) == (3, 10)
+    risk = (3 * 1.25 + 4 * 0.875 + 1 * 2.5 + 2 * 1.125) / 10
+    assert a["risk_score"] == pytest.approx(risk)
+    p = by_year[("partner_attributed", 2024)]  # A only
+    assert (p["members"], p["member_months"], p["risk_score"]) == (1, 3, 1.25)
+    # the market of A's three commercial months: 300 + 7 × (0, 1, 2)
+    assert p["market_pmpm"] == pytest.approx(307.0)

@@ -20,6 +20,7 @@ import ibis.expr.types as ir
 
 from payvider.engine.backends import materialize
 from payvider.marts.arith import count_sum, money_sum, ratio
+from payvider.marts.month_lookup import attributed_to, can_look_up_months
 from payvider.measures.cost import (
     MEMBER_MONTH_ATTRIBUTES,
     MONTH_KEY,
@@ -30,6 +31,8 @@ from payvider.population.scopes import Scope, in_scope
 
 #: Exact type for risk scores and market figures while they are summed over member months.
 RISK = "decimal(18, 6)"
+#: Their sums over member months (and a member-year's months).
+RISK_SUM = "decimal(38, 6)"
 
 
 def market_by_month(market_benchmark: ir.Table, region: str | None = None) -> ir.Table:
@@ -79,6 +82,104 @@ def trend_member_months(
     return j.select(*[mm[c] for c in mm.columns], market.market_pmpm, market.market_risk)
 
 
+def weighted_months(months: ir.Table) -> ir.Table:
+    """Rows of :func:`trend_member_months` as the weighted rows a trend adds up: each counts one
+    month (``_months``) and carries its risk and market figures as sums."""
+    return months.select(
+        "member_id",
+        "year",
+        "month",
+        *MEMBER_MONTH_ATTRIBUTES,
+        _months=ibis.literal(1).cast("int64"),
+        _risk_sum=months._risk.cast(RISK_SUM),
+        _risk_months=ibis.ifelse(months._risk.notnull(), 1, 0).cast("int64"),
+        _market_pmpm_sum=months.market_pmpm.cast(RISK_SUM),
+        _market_risk_sum=months.market_risk.cast(RISK_SUM),
+        _market_months=ibis.ifelse(months.market_pmpm.notnull(), 1, 0).cast("int64"),
+    )
+
+
+def trend_member_years(
+    member_years: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table,
+    market_benchmark: ir.Table,
+    risk_scores: ir.Table | None = None,
+    region: str | None = None,
+) -> ir.Table:
+    """The weighted rows of :func:`weighted_months`, a member-year at a time where its product
+    line and ZIP code never change (``attributes_constant``): the year's months, its risk score
+    times its months, and the market figures of its enrolled months added up. The sums are those
+    of the months (exact decimals), from a tenth of the rows; member-years whose attributes
+    change keep a row per month. Scopes that end or start within a year need the months.
+    """
+    a = attribution.select(
+        "member_id",
+        "payer",
+        "organization_id",
+        "partner_flag",
+        "rule",
+        year=attribution.period.cast("int64"),
+    )
+    y = member_years.mutate(year=member_years.year.cast("int64"))
+    steady = y.filter(y.attributes_constant)
+    ya = steady.left_join(a, ["member_id", "payer", "year"])
+    ya = ya.select(
+        "member_id",
+        "payer",
+        "year",
+        "member_months",
+        "month_mask",
+        "product_line",
+        "zip_code",
+        **attributed_to(ya),
+    )
+    if risk_scores is not None:
+        r = risk_scores.select(
+            "member_id", "payer", "year", _risk=risk_scores.risk_score.cast(RISK)
+        )
+        ya = ya.left_join(r, ["member_id", "payer", "year"])
+    else:
+        ya = ya.mutate(_risk=ibis.literal(1).cast(RISK))
+    # the market over each distinct year, product line and set of enrolled months (few)
+    combos = steady.select("year", "product_line", "month_mask").distinct()
+    twelve = ibis.memtable({"_m": list(range(1, 13))}, schema={"_m": "int64"})
+    cm = combos.cross_join(twelve)
+    cm = cm.filter(((cm.month_mask >> (cm._m - 1)) & 1) == 1)
+    cm = cm.mutate(month=ibis.date(cm.year.cast("int32"), cm._m.cast("int32"), 1))
+    market = market_by_month(market_benchmark, region)
+    cmk = cm.left_join(market, ["month", "product_line"])
+    sums = cmk.group_by(["year", "product_line", "month_mask"]).aggregate(
+        _market_pmpm_sum=cmk.market_pmpm.sum(),
+        _market_risk_sum=cmk.market_risk.sum(),
+        _market_months=count_sum(ibis.ifelse(cmk.market_pmpm.notnull(), 1, 0)),
+    )
+    j = ya.left_join(sums, ["year", "product_line", "month_mask"])
+    n = j.member_months.cast("int64")
+    years = j.select(
+        "member_id",
+        "year",
+        month=ibis.null().cast("date"),
+        product_line=j.product_line,
+        zip_code=j.zip_code,
+        organization_id=j.organization_id,
+        partner_flag=j.partner_flag,
+        _months=n,
+        _risk_sum=(j._risk * n).cast(RISK_SUM),
+        _risk_months=ibis.ifelse(j._risk.notnull(), n, 0).cast("int64"),
+        _market_pmpm_sum=j._market_pmpm_sum.cast(RISK_SUM),
+        _market_risk_sum=j._market_risk_sum.cast(RISK_SUM),
+        _market_months=j._market_months.fill_null(0).cast("int64"),
+    )
+    varying = y.filter(~y.attributes_constant)
+    mm = member_months.mutate(year=member_months.month.year().cast("int64"))
+    mm = mm.semi_join(varying, ["member_id", "payer", "year"]).drop("year")
+    months = weighted_months(
+        trend_member_months(mm, attribution, market_benchmark, risk_scores, region)
+    )
+    return years.union(months.select(*years.columns), distinct=False)
+
+
 def scope_trend(
     scope: Scope,
     member_month_cost: ir.Table,
@@ -93,23 +194,24 @@ def scope_trend(
 
     ``risk_scores`` has one row per member × payer × year (one model) with ``risk_score``; without
     it every member month counts at risk 1 and the adjusted figures equal the unadjusted ones.
-    ``months`` is :func:`trend_member_months` when already computed (several scopes share it).
+    ``months`` is :func:`weighted_months` of :func:`trend_member_months` (or
+    :func:`trend_member_years`) when already computed (several scopes share it).
     Member months and dollars are added up on their own and meet per year: the dollars of a scope
     are those of its enrolled member months, which ``member_month_cost`` rows carry.
     """
     if months is None:
-        months = trend_member_months(
-            member_months, attribution, market_benchmark, risk_scores, region
+        months = weighted_months(
+            trend_member_months(member_months, attribution, market_benchmark, risk_scores, region)
         )
     j = in_scope(months, scope)
     m = j.group_by("year").aggregate(
         members=j.member_id.nunique().cast("int64"),
-        member_months=j.count().cast("int64"),
-        risk_sum=j._risk.sum(),
-        risk_months=count_sum(ibis.ifelse(j._risk.notnull(), 1, 0)),
-        market_pmpm_sum=j.market_pmpm.sum(),
-        market_risk_sum=j.market_risk.sum(),
-        market_months=count_sum(ibis.ifelse(j.market_pmpm.notnull(), 1, 0)),
+        member_months=count_sum(j._months),
+        risk_sum=j._risk_sum.sum(),
+        risk_months=count_sum(j._risk_months),
+        market_pmpm_sum=j._market_pmpm_sum.sum(),
+        market_risk_sum=j._market_risk_sum.sum(),
+        market_months=count_sum(j._market_months),
     )
     c = costs_with_member_months(member_month_cost, member_months, attribution)
     c = in_scope(c.filter(c.enrolled & (c.service_category_1 != "pharmacy")), scope)
@@ -194,9 +296,19 @@ def cost_trend(
     market_benchmark: ir.Table,
     risk_scores: ir.Table | None = None,
     region: str | None = None,
+    member_years: ir.Table | None = None,
 ) -> ir.Table:
-    """:func:`scope_trend` for several scopes, stacked (their member months computed once)."""
-    months = trend_member_months(member_months, attribution, market_benchmark, risk_scores, region)
+    """:func:`scope_trend` for several scopes, stacked (their member months computed once, by
+    member-year with ``member_years`` when no scope starts or ends within a year)."""
+    whole_years = not any(s.start or s.end for s in scopes)
+    if whole_years and can_look_up_months(member_years):
+        months = trend_member_years(
+            member_years, member_months, attribution, market_benchmark, risk_scores, region
+        )
+    else:
+        months = weighted_months(
+            trend_member_months(member_months, attribution, market_benchmark, risk_scores, region)
+        )
     if len(scopes) > 1:
         months = materialize(months)
     parts = [
