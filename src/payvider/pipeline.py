@@ -167,6 +167,7 @@ def _risk_score(t: dict[str, ir.Table], p: RunParameters) -> ir.Table:
         t["member_months"],
         claim_years(t["final_medical_claim"]),
         basis=p.risk_basis,
+        enrollment_years=t.get("member_years"),
     )
 
 
@@ -178,7 +179,7 @@ def _model_scores(t: dict[str, ir.Table], p: RunParameters) -> ir.Table | None:
 COST_STAGES: tuple[Stage, ...] = (
     Stage(
         "risk_score",
-        ("final_medical_claim", "medical_claim_diagnosis", "member_months"),
+        ("final_medical_claim", "medical_claim_diagnosis", "member_months", "member_years"),
         "CMS-HCC V24 and V28 risk scores per member and year, with the HCCs that counted.",
         _risk_score,
     ),

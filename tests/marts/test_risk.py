@@ -17,6 +17,7 @@ import pytest
 
 from payvider.marts.final_claims import resolve_adjustments
 from payvider.marts.member_months import member_months
+from payvider.marts.member_years import member_years as build_member_years
 from payvider.marts.risk import (
     MA_CODING_PATTERN_ADJUSTMENT,
     model_tables,
@@ -291,11 +292,19 @@ def test_published_factors_are_the_shipped_ones():
         assert {k: shipped[k] / 1000 for k in factors} == factors
 
 
-@pytest.fixture
-def scored(engine):
+@pytest.fixture(params=["member_months", "member_years"])
+def scored(engine, request):
+    """Scores with each year's enrollment grouped from the member months, or read from the
+    run's member_years table: the same hand-computed answers either way."""
     t = _tables(engine)
+    years = build_member_years(t["mm"]) if request.param == "member_years" else None
     expr = risk_scores_all_models(
-        t["final"], t["dx"], t["mm"], [2024, 2026], institutional=t["institutional"]
+        t["final"],
+        t["dx"],
+        t["mm"],
+        [2024, 2026],
+        institutional=t["institutional"],
+        enrollment_years=years,
     )
     return _by_key(engine, expr)
 
@@ -406,11 +415,14 @@ def test_coding_pattern_adjustment_applies_to_ma_only(duckdb_engine):
 
 def test_concurrent_basis_uses_same_year_diagnoses(duckdb_engine):
     t = _tables(duckdb_engine)
-    expr = risk_scores(t["final"], t["dx"], t["mm"], [2023], "V28", "concurrent")
-    out = {r["member_id"]: r for r in duckdb_engine.to_arrow(expr).to_pylist()}
-    assert out["A"]["hccs"] == "37,226,280"
-    assert out["E"]["new_enrollee"] is False and out["E"]["hccs"] == "37"
-    assert out["A"]["normalization_factor"] == 1.0  # V28 has no 2023 factor
+    for years in (None, build_member_years(t["mm"])):
+        expr = risk_scores_all_models(
+            t["final"], t["dx"], t["mm"], [2023], ("V28",), "concurrent", enrollment_years=years
+        )
+        out = {r["member_id"]: r for r in duckdb_engine.to_arrow(expr).to_pylist()}
+        assert out["A"]["hccs"] == "37,226,280"
+        assert out["E"]["new_enrollee"] is False and out["E"]["hccs"] == "37"
+        assert out["A"]["normalization_factor"] == 1.0  # V28 has no 2023 factor
 
 
 def test_bad_arguments(duckdb_engine):

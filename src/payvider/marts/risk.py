@@ -468,6 +468,7 @@ def member_years(
     years: list[int],
     basis: Basis = "prospective",
     institutional: ir.Table | None = None,
+    enrollment_years: ir.Table | None = None,
 ) -> ir.Table:
     """One row per member, payer and payment year enrolled, with the CMS-HCC segment.
 
@@ -476,6 +477,8 @@ def member_years(
     scores with the female cells. New enrollee (prospective basis only): fewer than 12 months of
     enrolment with the payer in the data year. ``institutional`` lists (member_id, payer, year)
     scored on the institutional model (long-term nursing-home residents, from MDS assessments).
+    ``enrollment_years`` (the run's ``member_years``, made from ``member_months``) gives each
+    year's month count and latest month without grouping the member months again.
     """
     wanted = sorted(set(years))
     if not wanted:
@@ -483,33 +486,10 @@ def member_years(
     if basis not in ("prospective", "concurrent"):
         raise ValueError(f"unknown basis {basis!r}; use prospective or concurrent")
     prior = {y: y - 1 for y in wanted} if basis == "prospective" else {}
-    scope = sorted(set(wanted) | set(prior.values()))
-    # One group per member and payer, with each year's month count and latest month side by
-    # side (so the prior year's count needs no window); member months are unique per member,
-    # payer and month (all three required), so the latest month's row is then found by a join
-    # on that month rather than by an ordered arg-max per column.
-    mm = member_months.select("member_id", "payer", "month")
-    mm = mm.filter(_in_years(mm.month, scope))
-    spans = mm.group_by(["member_id", "payer"]).aggregate(
-        **{f"months_{y}": mm.count(where=_in_years(mm.month, [y])) for y in scope},
-        **{f"latest_{y}": mm.month.max(where=_in_years(mm.month, [y])) for y in wanted},
-    )
-    years_t = ibis.memtable(pa.table({"year": wanted}, schema=_schema(year="int64")))
-    per_year = spans.cross_join(years_t)
-    pick = per_year.year
-
-    def by_year(column: str, ys: dict[int, int]) -> ir.Value:
-        return ibis.cases(*[(pick == y, per_year[f"{column}_{v}"]) for y, v in ys.items()])
-
-    per_year = per_year.select(
-        "member_id",
-        "payer",
-        "year",
-        months_enrolled=by_year("months", {y: y for y in wanted}),
-        latest=by_year("latest", {y: y for y in wanted}),
-        prior_months=by_year("months", prior) if prior else ibis.literal(0, "int64"),
-    )
-    per_year = per_year.filter(per_year.months_enrolled > 0)
+    if enrollment_years is not None:
+        per_year = _per_year_from_member_years(enrollment_years, wanted, bool(prior))
+    else:
+        per_year = _per_year_from_member_months(member_months, wanted, prior)
     m = member_months
     per_year = per_year.inner_join(
         m,
@@ -604,6 +584,73 @@ def member_years(
 
 
 # --- HCCs and scores ---------------------------------------------------------------------------
+
+
+def _per_year_from_member_months(
+    member_months: ir.Table, wanted: list[int], prior: dict[int, int]
+) -> ir.Table:
+    """member_id, payer, year, months_enrolled, latest (month) and prior_months per payment year
+    enrolled, grouped from the member months."""
+    scope = sorted(set(wanted) | set(prior.values()))
+    # One group per member and payer, with each year's month count and latest month side by
+    # side (so the prior year's count needs no window); member months are unique per member,
+    # payer and month (all three required), so the latest month's row is then found by a join
+    # on that month rather than by an ordered arg-max per column.
+    mm = member_months.select("member_id", "payer", "month")
+    mm = mm.filter(_in_years(mm.month, scope))
+    spans = mm.group_by(["member_id", "payer"]).aggregate(
+        **{f"months_{y}": mm.count(where=_in_years(mm.month, [y])) for y in scope},
+        **{f"latest_{y}": mm.month.max(where=_in_years(mm.month, [y])) for y in wanted},
+    )
+    years_t = ibis.memtable(pa.table({"year": wanted}, schema=_schema(year="int64")))
+    per_year = spans.cross_join(years_t)
+    pick = per_year.year
+
+    def by_year(column: str, ys: dict[int, int]) -> ir.Value:
+        return ibis.cases(*[(pick == y, per_year[f"{column}_{v}"]) for y, v in ys.items()])
+
+    per_year = per_year.select(
+        "member_id",
+        "payer",
+        "year",
+        months_enrolled=by_year("months", {y: y for y in wanted}),
+        latest=by_year("latest", {y: y for y in wanted}),
+        prior_months=by_year("months", prior) if prior else ibis.literal(0, "int64"),
+    )
+    return per_year.filter(per_year.months_enrolled > 0)
+
+
+def _per_year_from_member_years(
+    enrollment_years: ir.Table, wanted: list[int], with_prior: bool
+) -> ir.Table:
+    """The same as :func:`_per_year_from_member_months`, read from the member-years: the year's
+    month count and last month, and the prior year's count (null without one; counted as 0)."""
+    y = enrollment_years
+    y = y.select(
+        "member_id", "payer", year=y.year.cast("int64"), months=y.member_months, latest=y.last_month
+    )
+    now = y.filter(y.year.isin(wanted))
+    if not with_prior:
+        return now.select(
+            "member_id",
+            "payer",
+            "year",
+            months_enrolled=now.months.cast("int64"),
+            latest=now.latest,
+            prior_months=ibis.literal(0, "int64"),
+        )
+    before = y.select(_b_m=y.member_id, _b_p=y.payer, _b_y=y.year + 1, _b_n=y.months)
+    j = now.left_join(
+        before, [now.member_id == before._b_m, now.payer == before._b_p, now.year == before._b_y]
+    )
+    return j.select(
+        "member_id",
+        "payer",
+        "year",
+        months_enrolled=j.months.cast("int64"),
+        latest=j.latest,
+        prior_months=j._b_n.cast("int64"),
+    )
 
 
 def member_hccs(dx: ir.Table, members: ir.Table, model: Model, basis: Basis) -> ir.Table:
@@ -848,11 +895,13 @@ def risk_scores_all_models(
     normalization_factors: dict[str, dict[int, float]] | None = None,
     coding_pattern_adjustment: float = 0.0,
     institutional: ir.Table | None = None,
+    enrollment_years: ir.Table | None = None,
 ) -> ir.Table:
     """Scores of several models in one table (the ``risk_score`` output of a run).
 
     The diagnoses and member segments are built once and shared by the models.
-    ``normalization_factors`` is keyed by model, then payment year.
+    ``normalization_factors`` is keyed by model, then payment year. ``enrollment_years``: the
+    run's ``member_years`` (see :func:`member_years`).
     """
     years = sorted({int(y) for y in years})
     if not years:
@@ -863,7 +912,9 @@ def risk_scores_all_models(
     offset = 1 if basis == "prospective" else 0
     # Computed once and kept: each model's scoring reads both (the diagnoses already joined to
     # the members, and only the codes some model maps).
-    members = materialize(member_years(member_months, years, basis, institutional))
+    members = materialize(
+        member_years(member_months, years, basis, institutional, enrollment_years)
+    )
     codes = mapped_diagnosis_codes(tuple(sorted(set(models))))
     dx = qualifying_diagnoses(final_claims, diagnoses, [y - offset for y in years], codes)
     diagnosed = materialize(diagnosed_members(dx, members, basis))
