@@ -208,9 +208,11 @@ COST_STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "cost_pmpm",
-        ("member_month_cost", "member_months", "attribution"),
+        ("member_month_cost", "member_months", "attribution", "member_years"),
         "Allowed and paid PMPM by month, product line, attributed organization, service category.",
-        lambda t, p: cost_pmpm(t["member_month_cost"], t["member_months"], t["attribution"]),
+        lambda t, p: cost_pmpm(
+            t["member_month_cost"], t["member_months"], t["attribution"], t.get("member_years")
+        ),
     ),
     Stage(
         "member_year_cost",

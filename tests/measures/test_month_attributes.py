@@ -12,7 +12,11 @@ import pyarrow as pa
 import pytest
 
 from payvider.marts.member_years import member_years
-from payvider.marts.month_lookup import attributed_year_months, month_attributes
+from payvider.marts.month_lookup import (
+    attributed_month_counts,
+    attributed_year_months,
+    month_attributes,
+)
 from payvider.measures.cost import attributed_member_months
 
 D = dt.date.fromisoformat
@@ -271,3 +275,19 @@ def test_trend_by_member_year_equals_trend_by_month(engine):
     assert (p["members"], p["member_months"], p["risk_score"]) == (1, 3, 1.25)
     # the market of A's three commercial months: 300 + 7 × (0, 1, 2)
     assert p["market_pmpm"] == pytest.approx(307.0)
+
+
+def test_member_months_counted_by_month_equal_grouping_the_member_months(engine):
+    _, mm, years, attribution = _tables(engine)
+    keys = ["month", "product_line", "organization_id", "partner_flag"]
+    got = engine.to_arrow(attributed_month_counts(years, mm, attribution)).to_pylist()
+    got = {tuple(r[k] for k in keys): r["member_months"] for r in got}
+    assert got[(D("2024-02-01"), "commercial", "ORG1", True)] == 1  # A
+    assert got[(D("2024-03-01"), "medicare_advantage", "ORG2", False)] == 1  # B after turning 65
+    assert (D("2024-04-01"), "medicare_advantage", "ORG2", False) not in got  # B's gap
+    assert sum(got.values()) == len(MEMBER_MONTHS)
+    joined = attributed_member_months(mm, attribution, ("product_line",))
+    grouped = joined.group_by(keys).aggregate(member_months=joined.count())
+    assert got == {
+        tuple(r[k] for k in keys): r["member_months"] for r in engine.to_arrow(grouped).to_pylist()
+    }

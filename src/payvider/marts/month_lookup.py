@@ -48,14 +48,7 @@ def attributed_year_months(
     counted month by month.
     """
     keys = ["year", *columns, "organization_id", "partner_flag"]
-    a = attribution.select(
-        "member_id",
-        "payer",
-        "organization_id",
-        "partner_flag",
-        "rule",
-        year=attribution.period.cast("int64"),
-    )
+    a = attribution_by_year(attribution)
     y = member_years.mutate(year=member_years.year.cast("int64"))
     ya = y.filter(y.attributes_constant).left_join(a, ["member_id", "payer", "year"])
     ya = ya.select("year", "member_months", *columns, **attributed_to(ya))
@@ -68,6 +61,55 @@ def attributed_year_months(
     changing = ma.group_by(keys).aggregate(member_months=ma.count().cast("int64"))
     both = steady.union(changing.select(*steady.columns), distinct=False)
     return both.group_by(keys).aggregate(member_months=count_sum(both.member_months))
+
+
+def attributed_month_counts(
+    member_years: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table,
+    columns: tuple[str, ...] = ("product_line",),
+) -> ir.Table:
+    """Member months counted by ``month`` × ``columns`` × ``organization_id`` × ``partner_flag``,
+    as grouping :func:`payvider.measures.cost.attributed_member_months` would count them.
+    Member-years whose attributes never change are counted by their set of enrolled months
+    (few distinct ones), then spread over those months; only the others are counted month by
+    month.
+    """
+    keys = [*columns, "organization_id", "partner_flag"]
+    a = attribution_by_year(attribution)
+    y = member_years.mutate(year=member_years.year.cast("int64"))
+    ya = y.filter(y.attributes_constant).left_join(a, ["member_id", "payer", "year"])
+    ya = ya.select("year", "month_mask", *columns, **attributed_to(ya))
+    sets = ya.group_by(["year", "month_mask", *keys]).aggregate(_n=ya.count().cast("int64"))
+    twelve = ibis.memtable({"_m": list(range(1, 13))}, schema={"_m": "int64"})
+    spread = sets.cross_join(twelve)
+    spread = spread.filter(((spread.month_mask >> (spread._m - 1)) & 1) == 1)
+    spread = spread.select(
+        month=ibis.date(spread.year.cast("int32"), spread._m.cast("int32"), 1),
+        **{k: spread[k] for k in keys},
+        member_months=spread._n,
+    )
+    varying = y.filter(~y.attributes_constant)
+    mm = member_months.mutate(year=member_months.month.year().cast("int64"))
+    mm = mm.semi_join(varying, ["member_id", "payer", "year"])
+    ma = mm.left_join(a, ["member_id", "payer", "year"])
+    ma = ma.select("month", *columns, **attributed_to(ma))
+    changing = ma.group_by(["month", *keys]).aggregate(member_months=ma.count().cast("int64"))
+    both = spread.union(changing.select(*spread.columns), distinct=False)
+    return both.group_by(["month", *keys]).aggregate(member_months=count_sum(both.member_months))
+
+
+def attribution_by_year(attribution: ir.Table) -> ir.Table:
+    """The columns of ``attribution`` that :func:`attributed_to` reads, keyed by member, payer
+    and year."""
+    return attribution.select(
+        "member_id",
+        "payer",
+        "organization_id",
+        "partner_flag",
+        "rule",
+        year=attribution.period.cast("int64"),
+    )
 
 
 def month_attributes(
@@ -90,14 +132,7 @@ def month_attributes(
     """
     base, extra = member_years, {}
     if attribution is not None:
-        a = attribution.select(
-            "member_id",
-            "payer",
-            "organization_id",
-            "partner_flag",
-            "rule",
-            year=attribution.period.cast("int64"),
-        )
+        a = attribution_by_year(attribution)
         base = member_years.left_join(a, ["member_id", "payer", "year"])
         attributed = attributed_to(base)
         extra = {f"_y_{c}": attributed[c] for c in ("organization_id", "partner_flag")}

@@ -15,6 +15,7 @@ import ibis.expr.types as ir
 
 from payvider.marts.arith import count_sum, money_sum, ratio
 from payvider.marts.month_lookup import (
+    attributed_month_counts,
     attributed_to,
     can_look_up_months,
     month_attributes,
@@ -121,17 +122,24 @@ def costs_with_member_months(
 
 
 def cost_pmpm(
-    member_month_cost: ir.Table, member_months: ir.Table, attribution: ir.Table
+    member_month_cost: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table,
+    member_years: ir.Table | None = None,
 ) -> ir.Table:
     """PMPM by month × product line × attributed organization × service category.
 
     Each cell also has a row with ``service_category = 'all'`` (total cost of care), so cells with
     member months but no claims still appear. ``member_months`` is the cell's denominator, the same
-    on every category row of the cell.
+    on every category row of the cell (counted in ``member_years`` when given).
     """
     cell = ["month", "product_line", "organization_id", "partner_flag"]
-    mm = attributed_member_months(member_months, attribution, ("product_line",))
-    denominators = mm.group_by(cell).aggregate(member_months=mm.count().cast("int64"))
+    if can_look_up_months(member_years):
+        denominators = attributed_month_counts(member_years, member_months, attribution)
+        denominators = denominators.select(*cell, "member_months")
+    else:
+        mm = attributed_member_months(member_months, attribution, ("product_line",))
+        denominators = mm.group_by(cell).aggregate(member_months=mm.count().cast("int64"))
     costs = costs_with_member_months(member_month_cost, member_months, attribution)
     costs = costs.filter(costs.enrolled)
     by_category = costs.group_by([*cell, "service_category_1", "service_category"]).aggregate(

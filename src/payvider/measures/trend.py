@@ -20,7 +20,11 @@ import ibis.expr.types as ir
 
 from payvider.engine.backends import materialize
 from payvider.marts.arith import count_sum, money_sum, ratio
-from payvider.marts.month_lookup import attributed_to, can_look_up_months
+from payvider.marts.month_lookup import (
+    attributed_to,
+    attribution_by_year,
+    can_look_up_months,
+)
 from payvider.measures.cost import (
     MEMBER_MONTH_ATTRIBUTES,
     MONTH_KEY,
@@ -113,14 +117,7 @@ def trend_member_years(
     of the months (exact decimals), from a tenth of the rows; member-years whose attributes
     change keep a row per month. Scopes that end or start within a year need the months.
     """
-    a = attribution.select(
-        "member_id",
-        "payer",
-        "organization_id",
-        "partner_flag",
-        "rule",
-        year=attribution.period.cast("int64"),
-    )
+    a = attribution_by_year(attribution)
     y = member_years.mutate(year=member_years.year.cast("int64"))
     steady = y.filter(y.attributes_constant)
     ya = steady.left_join(a, ["member_id", "payer", "year"])
