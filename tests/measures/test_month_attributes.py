@@ -291,3 +291,9 @@ def test_member_months_counted_by_month_equal_grouping_the_member_months(engine)
     assert got == {
         tuple(r[k] for k in keys): r["member_months"] for r in engine.to_arrow(grouped).to_pylist()
     }
+
+
+def test_only_the_attributes_member_years_track_can_be_looked_up(duckdb_engine):
+    rows, mm, years, attribution = _tables(duckdb_engine)
+    with pytest.raises(ValueError, match="gender"):
+        month_attributes(rows, years, mm, attribution, ("product_line", "gender"))

@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from payvider.marts.arith import count_sum
+from payvider.marts.member_years import ATTRIBUTES
 
 UNATTRIBUTED = "unattributed"
 
@@ -47,6 +48,7 @@ def attributed_year_months(
     member-years whose attributes never change add their month count; only the others are
     counted month by month.
     """
+    _check_columns(columns)
     keys = ["year", *columns, "organization_id", "partner_flag"]
     a = attribution_by_year(attribution)
     y = member_years.mutate(year=member_years.year.cast("int64"))
@@ -75,6 +77,7 @@ def attributed_month_counts(
     (few distinct ones), then spread over those months; only the others are counted month by
     month.
     """
+    _check_columns(columns)
     keys = [*columns, "organization_id", "partner_flag"]
     a = attribution_by_year(attribution)
     y = member_years.mutate(year=member_years.year.cast("int64"))
@@ -97,6 +100,13 @@ def attributed_month_counts(
     changing = ma.group_by(["month", *keys]).aggregate(member_months=ma.count().cast("int64"))
     both = spread.union(changing.select(*spread.columns), distinct=False)
     return both.group_by(["month", *keys]).aggregate(member_months=count_sum(both.member_months))
+
+
+def _check_columns(columns: tuple[str, ...]) -> None:
+    unknown = sorted(set(columns) - set(ATTRIBUTES))
+    if unknown:
+        # attributes_constant says nothing about other columns of the member months
+        raise ValueError(f"member_years look up only {', '.join(ATTRIBUTES)}, not {unknown}")
 
 
 def attribution_by_year(attribution: ir.Table) -> ir.Table:
@@ -130,6 +140,7 @@ def month_attributes(
     product line and ZIP code never change (``attributes_constant``) gives its own. Only the
     months of the other member-years, few in any book, are looked up in ``member_months``.
     """
+    _check_columns(columns)
     base, extra = member_years, {}
     if attribution is not None:
         a = attribution_by_year(attribution)
