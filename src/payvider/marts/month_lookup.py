@@ -37,32 +37,48 @@ def can_look_up_months(member_years: ir.Table | None) -> bool:
     return member_years is not None and "attributes_constant" in member_years.columns
 
 
+def attributed_member_years(member_years: ir.Table, attribution: ir.Table) -> ir.Table:
+    """``member_years`` (``year`` as int64) with the year's ``organization_id`` and
+    ``partner_flag`` (:func:`attributed_to`)."""
+    y = member_years.mutate(year=member_years.year.cast("int64"))
+    ya = y.left_join(attribution_by_year(attribution), ["member_id", "payer", "year"])
+    return ya.select(*y.columns, **attributed_to(ya))
+
+
+def changing_member_months(member_years: ir.Table, member_months: ir.Table) -> ir.Table:
+    """The member months of the member-years whose product line or ZIP code changes (the only
+    ones a lookup in the member-years cannot answer whole)."""
+    varying = member_years.filter(~member_years.attributes_constant)
+    mm = member_months.mutate(_c_year=member_months.month.year().cast("int64"))
+    mm = mm.semi_join(
+        varying,
+        [mm.member_id == varying.member_id, mm.payer == varying.payer, mm._c_year == varying.year],
+    )
+    return mm.drop("_c_year")
+
+
+def spread_over_months(t: ir.Table) -> ir.Table:
+    """Each row of ``t`` (with ``year`` and ``month_mask``) once per enrolled month, with that
+    ``month`` (the first of the month)."""
+    twelve = ibis.memtable({"_m": list(range(1, 13))}, schema={"_m": "int64"})
+    spread = t.cross_join(twelve)
+    spread = spread.filter(((spread.month_mask >> (spread._m - 1)) & 1) == 1)
+    month = ibis.date(spread.year.cast("int32"), spread._m.cast("int32"), 1)
+    return spread.mutate(month=month).drop("_m")
+
+
 def attributed_year_months(
     member_years: ir.Table,
     member_months: ir.Table,
     attribution: ir.Table,
     columns: tuple[str, ...] = ("product_line",),
 ) -> ir.Table:
-    """Member months counted by ``year`` × ``columns`` × ``organization_id`` × ``partner_flag``,
-    as grouping :func:`payvider.measures.cost.attributed_member_months` would count them:
-    member-years whose attributes never change add their month count; only the others are
-    counted month by month.
-    """
-    _check_columns(columns)
-    keys = ["year", *columns, "organization_id", "partner_flag"]
-    a = attribution_by_year(attribution)
-    y = member_years.mutate(year=member_years.year.cast("int64"))
-    ya = y.filter(y.attributes_constant).left_join(a, ["member_id", "payer", "year"])
-    ya = ya.select("year", "member_months", *columns, **attributed_to(ya))
-    steady = ya.group_by(keys).aggregate(member_months=ya.member_months.sum().cast("int64"))
-    varying = y.filter(~y.attributes_constant)
-    mm = member_months.mutate(year=member_months.month.year().cast("int64"))
-    mm = mm.semi_join(varying, ["member_id", "payer", "year"])
-    ma = mm.left_join(a, ["member_id", "payer", "year"])
-    ma = ma.select("year", *columns, **attributed_to(ma))
-    changing = ma.group_by(keys).aggregate(member_months=ma.count().cast("int64"))
-    both = steady.union(changing.select(*steady.columns), distinct=False)
-    return both.group_by(keys).aggregate(member_months=count_sum(both.member_months))
+    """Member months counted by ``year`` × ``columns`` × ``organization_id`` × ``partner_flag``:
+    :func:`attributed_month_counts` added up by year."""
+    keys = [*columns, "organization_id", "partner_flag"]
+    m = attributed_month_counts(member_years, member_months, attribution, columns)
+    m = m.mutate(year=m.month.year().cast("int64"))
+    return m.group_by(["year", *keys]).aggregate(member_months=count_sum(m.member_months))
 
 
 def attributed_month_counts(
@@ -79,23 +95,14 @@ def attributed_month_counts(
     """
     _check_columns(columns)
     keys = [*columns, "organization_id", "partner_flag"]
-    a = attribution_by_year(attribution)
-    y = member_years.mutate(year=member_years.year.cast("int64"))
-    ya = y.filter(y.attributes_constant).left_join(a, ["member_id", "payer", "year"])
-    ya = ya.select("year", "month_mask", *columns, **attributed_to(ya))
+    ya = attributed_member_years(member_years, attribution)
+    ya = ya.filter(ya.attributes_constant)
     sets = ya.group_by(["year", "month_mask", *keys]).aggregate(_n=ya.count().cast("int64"))
-    twelve = ibis.memtable({"_m": list(range(1, 13))}, schema={"_m": "int64"})
-    spread = sets.cross_join(twelve)
-    spread = spread.filter(((spread.month_mask >> (spread._m - 1)) & 1) == 1)
-    spread = spread.select(
-        month=ibis.date(spread.year.cast("int32"), spread._m.cast("int32"), 1),
-        **{k: spread[k] for k in keys},
-        member_months=spread._n,
-    )
-    varying = y.filter(~y.attributes_constant)
-    mm = member_months.mutate(year=member_months.month.year().cast("int64"))
-    mm = mm.semi_join(varying, ["member_id", "payer", "year"])
-    ma = mm.left_join(a, ["member_id", "payer", "year"])
+    spread = spread_over_months(sets)
+    spread = spread.select("month", *keys, member_months=spread._n)
+    mm = changing_member_months(member_years, member_months)
+    mm = mm.mutate(year=mm.month.year().cast("int64"))
+    ma = mm.left_join(attribution_by_year(attribution), ["member_id", "payer", "year"])
     ma = ma.select("month", *columns, **attributed_to(ma))
     changing = ma.group_by(["month", *keys]).aggregate(member_months=ma.count().cast("int64"))
     both = spread.union(changing.select(*spread.columns), distinct=False)
@@ -143,10 +150,8 @@ def month_attributes(
     _check_columns(columns)
     base, extra = member_years, {}
     if attribution is not None:
-        a = attribution_by_year(attribution)
-        base = member_years.left_join(a, ["member_id", "payer", "year"])
-        attributed = attributed_to(base)
-        extra = {f"_y_{c}": attributed[c] for c in ("organization_id", "partner_flag")}
+        base = attributed_member_years(member_years, attribution)
+        extra = {f"_y_{c}": base[c] for c in ("organization_id", "partner_flag")}
     years = base.select(
         _y_m=base.member_id,
         _y_p=base.payer,
@@ -164,16 +169,7 @@ def month_attributes(
     enrolled = (bit == 1).fill_null(False)
     if columns:
         # the months of member-years whose attributes change, from the member months
-        varying = member_years.filter(~member_years.attributes_constant)
-        mm = member_months.mutate(_v_y=member_months.month.year().cast("int64"))
-        mm = mm.semi_join(
-            varying,
-            [
-                mm.member_id == varying.member_id,
-                mm.payer == varying.payer,
-                mm._v_y == varying.year,
-            ],
-        )
+        mm = changing_member_months(member_years, member_months)
         mm = mm.select(
             _v_m=mm.member_id,
             _v_p=mm.payer,

@@ -21,9 +21,10 @@ import ibis.expr.types as ir
 from payvider.engine.backends import materialize
 from payvider.marts.arith import count_sum, money_sum, ratio
 from payvider.marts.month_lookup import (
-    attributed_to,
-    attribution_by_year,
+    attributed_member_years,
     can_look_up_months,
+    changing_member_months,
+    spread_over_months,
 )
 from payvider.measures.cost import (
     MEMBER_MONTH_ATTRIBUTES,
@@ -117,19 +118,15 @@ def trend_member_years(
     of the months (exact decimals), from a tenth of the rows; member-years whose attributes
     change keep a row per month. Scopes that end or start within a year need the months.
     """
-    a = attribution_by_year(attribution)
-    y = member_years.mutate(year=member_years.year.cast("int64"))
-    steady = y.filter(y.attributes_constant)
-    ya = steady.left_join(a, ["member_id", "payer", "year"])
+    ya = attributed_member_years(member_years, attribution)
+    ya = ya.filter(ya.attributes_constant)
     ya = ya.select(
         "member_id",
         "payer",
         "year",
         "member_months",
         "month_mask",
-        "product_line",
-        "zip_code",
-        **attributed_to(ya),
+        *MEMBER_MONTH_ATTRIBUTES,
     )
     if risk_scores is not None:
         r = risk_scores.select(
@@ -139,11 +136,7 @@ def trend_member_years(
     else:
         ya = ya.mutate(_risk=ibis.literal(1).cast(RISK))
     # the market over each distinct year, product line and set of enrolled months (few)
-    combos = steady.select("year", "product_line", "month_mask").distinct()
-    twelve = ibis.memtable({"_m": list(range(1, 13))}, schema={"_m": "int64"})
-    cm = combos.cross_join(twelve)
-    cm = cm.filter(((cm.month_mask >> (cm._m - 1)) & 1) == 1)
-    cm = cm.mutate(month=ibis.date(cm.year.cast("int32"), cm._m.cast("int32"), 1))
+    cm = spread_over_months(ya.select("year", "product_line", "month_mask").distinct())
     market = market_by_month(market_benchmark, region)
     cmk = cm.left_join(market, ["month", "product_line"])
     sums = cmk.group_by(["year", "product_line", "month_mask"]).aggregate(
@@ -168,9 +161,7 @@ def trend_member_years(
         _market_risk_sum=j._market_risk_sum.cast(RISK_SUM),
         _market_months=j._market_months.fill_null(0).cast("int64"),
     )
-    varying = y.filter(~y.attributes_constant)
-    mm = member_months.mutate(year=member_months.month.year().cast("int64"))
-    mm = mm.semi_join(varying, ["member_id", "payer", "year"]).drop("year")
+    mm = changing_member_months(member_years, member_months)
     months = weighted_months(
         trend_member_months(mm, attribution, market_benchmark, risk_scores, region)
     )
