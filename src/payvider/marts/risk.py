@@ -630,26 +630,21 @@ def _per_year_from_member_years(
         "member_id", "payer", year=y.year.cast("int64"), months=y.member_months, latest=y.last_month
     )
     now = y.filter(y.year.isin(wanted))
-    if not with_prior:
-        return now.select(
-            "member_id",
-            "payer",
-            "year",
-            months_enrolled=now.months.cast("int64"),
-            latest=now.latest,
-            prior_months=ibis.literal(0, "int64"),
+    prior = ibis.literal(0, "int64")
+    if with_prior:
+        before = y.select(_b_m=y.member_id, _b_p=y.payer, _b_y=y.year + 1, _b_n=y.months)
+        now = now.left_join(
+            before,
+            [now.member_id == before._b_m, now.payer == before._b_p, now.year == before._b_y],
         )
-    before = y.select(_b_m=y.member_id, _b_p=y.payer, _b_y=y.year + 1, _b_n=y.months)
-    j = now.left_join(
-        before, [now.member_id == before._b_m, now.payer == before._b_p, now.year == before._b_y]
-    )
-    return j.select(
+        prior = now._b_n.cast("int64")
+    return now.select(
         "member_id",
         "payer",
         "year",
-        months_enrolled=j.months.cast("int64"),
-        latest=j.latest,
-        prior_months=j._b_n.cast("int64"),
+        months_enrolled=now.months.cast("int64"),
+        latest=now.latest,
+        prior_months=prior,
     )
 
 
