@@ -15,6 +15,7 @@ import ibis.expr.types as ir
 
 from payvider.marts.arith import count_sum, money_sum, ratio
 from payvider.marts.month_lookup import (
+    attributed_member_years,
     attributed_month_counts,
     attributed_to,
     can_look_up_months,
@@ -209,11 +210,7 @@ def member_year_cost(
             product_line=mm.product_line.argmax(mm.month),
         )
     # attribution is per year, so the latest month's is the year's and joins the member-years
-    a = attribution.select(
-        "member_id", "payer", "organization_id", "partner_flag", "rule", year=attribution.period
-    )
-    y = counted.left_join(a, ["member_id", "payer", "year"])
-    months = y.select(*[y[c] for c in counted.columns], **attributed_to(y))
+    months = attributed_member_years(counted, attribution)
     costs = costs_with_member_months(member_month_cost, member_months, attribution)
     j = costs.filter(costs.enrolled)
     groups = ("inpatient", "outpatient", "professional", "ancillary", "pharmacy")
