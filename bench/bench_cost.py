@@ -74,6 +74,8 @@ def main() -> None:
         f"(final claims, member months and years, attribution in their own process: "
         f"{prep['seconds']:.1f} s, peak {prep['peak_mb']:,.0f} MB)"
     )
+    for name, seconds in prep["stages"].items():
+        print(f"  {name:<24}{seconds:>10.1f} s")
 
 
 if __name__ == "__main__":
