@@ -472,11 +472,13 @@ def demo(
         composite = _total_composite(result.path)
         scenario_line = _demo_scenario(ws, result.run_id)
         top = _top_segment(result.path)
+        categories = _top_categories(result.path)
         payload = {
             "generated": summary,
             "load": report.to_dict(),
             "run": result.manifest,
             "cost_trend": trend,
+            "top_categories": categories,
             "worklists": _worklist_counts(result.path),
             "settlement": settlement,
             "quality_composite": composite,
@@ -504,6 +506,15 @@ def _print_demo(report, result, trend: list[dict], report_path: Path, payload: d
         shown = [_fmt_cost_row(r) for r in trend]
         _print_rows(
             "Partner-attributed members: cost of care against the market", shown, list(shown[0])
+        )
+    if payload["top_categories"]:
+        *top, total = payload["top_categories"]
+        out.print(
+            f"Partner-attributed allowed PMPM {total['year']}: {total['allowed_pmpm']:,.2f}; "
+            "largest categories "
+            + ", ".join(f"{r['service_category']} {r['allowed_pmpm']:,.2f}" for r in top)
+            + " (payvider cost --scope partner_attributed --by-category)",
+            highlight=False,
         )
     settlement, composite = payload["settlement"], payload["quality_composite"]
     if payload["worklists"]:
@@ -800,6 +811,32 @@ def _partner_trend(run_dir: Path) -> list[dict]:
     return sorted((r for r in rows if r["scope"] == "partner_attributed"), key=lambda r: r["year"])
 
 
+def _top_categories(run_dir: Path, count: int = 3) -> list[dict]:
+    """The partner-attributed scope's largest service categories by allowed PMPM in the run's
+    last year, with that year's total (empty if ``scope_pmpm`` was not computed)."""
+    from payvider.engine.backends import DuckDBEngine
+    from payvider.measures.cost import scope_pmpm_by_year
+
+    path = run_dir / "scope_pmpm.parquet"
+    if not path.exists():
+        return []
+    engine = DuckDBEngine()
+    try:
+        t = engine.read_parquet(path)
+        t = scope_pmpm_by_year(t.filter(t.scope == "partner_attributed"))
+        rows = engine.to_arrow(t.filter(t.year == t.year.max())).to_pylist()
+    finally:
+        engine.close()
+    total = [r for r in rows if r["service_category"] == "all"]
+    ranked = sorted(
+        (r for r in rows if r["service_category"] != "all"), key=lambda r: -r["allowed_pmpm"]
+    )
+    return [
+        {k: r[k] for k in ("year", "service_category", "allowed_pmpm", "member_months")}
+        for r in ranked[:count] + total
+    ]
+
+
 @app.command()
 def report(
     workspace: WorkspaceOpt,
@@ -985,6 +1022,12 @@ def cost(
     risk_model: Annotated[
         str, typer.Option(help="CMS-HCC model whose scores risk-adjust (V24 or V28).")
     ] = "V28",
+    by_category: Annotated[
+        bool,
+        typer.Option(
+            "--by-category", help="Instead: the scope's PMPM by service category and year."
+        ),
+    ] = False,
     run_id: RunOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -997,6 +1040,9 @@ def cost(
         ws = Workspace(workspace)
         chosen = get_scope(scope, scopes_file)
         run_dir = ws.run_path(run_id)
+        if by_category:
+            _cost_by_category(ws, run_id, run_dir, chosen, json_)
+            return
         names = ["member_month_cost", "member_months", "attribution"]
         if (run_dir / "risk_score.parquet").exists():
             names.append("risk_score")
@@ -1026,6 +1072,52 @@ def cost(
             shown,
             list(shown[0]) if shown else ["year"],
         )
+
+
+def _cost_by_category(ws, run_id: str | None, run_dir: Path, chosen, json_: bool) -> None:
+    """``payvider cost --by-category``: the scope's allowed and paid PMPM by service category
+    and year (``scope_pmpm`` of the run's tables, for any scope)."""
+    from payvider.measures.cost import scope_pmpm, scope_pmpm_by_year
+
+    names = ["member_month_cost", "member_months", "attribution"]
+    if (run_dir / "member_years.parquet").exists():
+        names.append("member_years")
+    engine, t = _run_tables(ws, run_id, names)
+    try:
+        expr = scope_pmpm(
+            t["member_month_cost"],
+            t["member_months"],
+            t["attribution"],
+            t.get("member_years"),
+            [chosen],
+        )
+        expr = scope_pmpm_by_year(expr).drop("scope")
+        expr = expr.order_by(
+            ["year", expr.service_category_1 == "all", "service_category_1", "service_category"]
+        )
+        rows = engine.to_arrow(expr).to_pylist()
+    finally:
+        engine.close()
+    if json_:
+        _emit_json(rows)
+        return
+    shown = [
+        {
+            "year": str(r["year"]),
+            "group": r["service_category_1"],
+            "category": r["service_category"],
+            "mm": r["member_months"],
+            "allowed": f"{float(r['allowed_amount']):,.2f}",
+            "allowed_pmpm": f"{float(r['allowed_pmpm']):,.2f}",
+            "paid_pmpm": f"{float(r['paid_pmpm']):,.2f}",
+        }
+        for r in rows
+    ]
+    _print_rows(
+        f"PMPM by service category, scope {chosen.name} (pharmacy included)",
+        shown,
+        list(shown[0]) if shown else ["year"],
+    )
 
 
 @app.command()

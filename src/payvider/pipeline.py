@@ -33,6 +33,7 @@ from payvider.measures.cost import (
     cost_reconciliation,
     member_month_costs,
     member_year_cost,
+    scope_pmpm,
 )
 from payvider.measures.leakage import leakage, leakage_destinations
 from payvider.measures.quality.composite import CompositeConfig
@@ -211,6 +212,14 @@ COST_STAGES: tuple[Stage, ...] = (
         ("member_month_cost", "member_months", "attribution", "member_years"),
         "Allowed and paid PMPM by month, product line, attributed organization, service category.",
         lambda t, p: cost_pmpm(
+            t["member_month_cost"], t["member_months"], t["attribution"], t.get("member_years")
+        ),
+    ),
+    Stage(
+        "scope_pmpm",
+        ("member_month_cost", "member_months", "attribution", "member_years"),
+        "Allowed and paid PMPM by built-in scope, month and service category.",
+        lambda t, p: scope_pmpm(
             t["member_month_cost"], t["member_months"], t["attribution"], t.get("member_years")
         ),
     ),

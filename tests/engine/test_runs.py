@@ -105,6 +105,7 @@ def test_spark_and_duckdb_runs_are_identical(workspace, spark_engine):
             "in_partner_system",
         ],
         "cost_pmpm": ["month", "product_line", "organization_id", "service_category"],
+        "scope_pmpm": ["scope", "month", "service_category"],
         "member_year_cost": ["member_id", "payer", "year"],
         "cost_reconciliation": ["status", "service_category_1"],
         "utilization": ["year", "product_line", "organization_id"],

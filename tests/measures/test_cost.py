@@ -160,6 +160,43 @@ def test_pmpm_and_member_year_cost(out):
     )
 
 
+def test_scope_pmpm(out):
+    rows = out("scope_pmpm")
+    cells = {(r["scope"], str(r["month"]), r["service_category"]): r for r in rows}
+    # May 2024: A (commercial, partner-attributed) and B (Medicare Advantage, rival TIN) enrolled
+    may = cells[("all", "2024-05-01", "all")]
+    assert (may["member_months"], may["allowed_amount"], may["allowed_pmpm"]) == (
+        2,
+        D("17000.00"),
+        8500.0,
+    )
+    partner = cells[("partner_attributed", "2024-05-01", "inpatient_acute")]
+    assert (partner["member_months"], partner["allowed_amount"], partner["paid_amount"]) == (
+        1,
+        D("14000.00"),
+        D("11900.00"),
+    )
+    # a category row carries the scope's member months, not the category's
+    lab = cells[("partner_attributed", "2024-10-01", "outpatient_lab")]
+    assert (lab["member_months"], lab["allowed_amount"]) == (1, D("40.00"))
+
+    def year(scope: str, y: int) -> tuple[int, Decimal]:
+        totals = [
+            r
+            for r in rows
+            if r["scope"] == scope and r["service_category"] == "all" and r["month"].year == y
+        ]
+        return sum(r["member_months"] for r in totals), sum(r["allowed_amount"] for r in totals)
+
+    # every dollar in a member month, pharmacy included, as cost_pmpm's totals: 24 + 6 months
+    assert year("all", 2023) == (12, D("1200.00"))
+    assert year("all", 2024) == (18, D("28950.00"))
+    # A's year (member_year_cost: 21,400.00 with 30.00 of pharmacy); B is not partner-attributed
+    assert year("partner_attributed", 2024) == (12, D("21400.00"))
+    assert year("partner_attributed_commercial", 2024) == (12, D("21400.00"))
+    assert not [r for r in rows if r["scope"] == "partner_attributed_medicare_advantage"]
+
+
 def test_utilization(out):
     rows = {(r["year"], r["organization_id"]): r for r in out("utilization")}
     a = rows[(2024, "410000001")]
@@ -304,3 +341,41 @@ def test_trend_risk_adjusted_by_hand(duckdb_tables):
         D("3630.00"),
         D("-25290.00"),
     )
+
+
+def test_scope_pmpm_of_a_custom_scope_with_and_without_member_years(duckdb_tables):
+    """A scope of the run's tables, counted by member-year and by member month alike."""
+    from payvider.marts.member_years import member_years
+    from payvider.measures.cost import scope_pmpm
+    from payvider.population.scopes import Scope
+
+    engine, t = duckdb_tables
+    scopes = [
+        Scope(name="ma", product_lines=["medicare_advantage"]),
+        Scope(name="spring", start="2024-03-01", end="2024-05-31"),
+        Scope(name="nowhere", zip_codes=["999"]),
+    ]
+    years = engine.from_arrow(engine.to_arrow(member_years(t["member_months"])))
+    by_year = scope_pmpm(
+        t["member_month_cost"], t["member_months"], t["attribution"], years, scopes
+    )
+    by_month = scope_pmpm(
+        t["member_month_cost"], t["member_months"], t["attribution"], None, scopes
+    )
+
+    def rows(expr):
+        return sorted(
+            tuple(r.values()) for r in engine.to_arrow(expr.order_by(expr.columns)).to_pylist()
+        )
+
+    assert rows(by_year) == rows(by_month)
+    totals = {}
+    for r in engine.to_arrow(by_year).to_pylist():
+        if r["service_category"] == "all":
+            mm, allowed = totals.get(r["scope"], (0, D(0)))
+            totals[r["scope"]] = (mm + r["member_months"], allowed + r["allowed_amount"])
+    # B: January to June 2024, 7,550.00 (member_year_cost); March to May: A and B, 3 months each
+    assert totals == {
+        "ma": (6, D("7550.00")),
+        "spring": (6, D("4200.00") + D("460.00") + D("17000.00")),
+    }

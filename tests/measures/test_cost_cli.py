@@ -32,6 +32,26 @@ def test_cost_json_matches_the_hand_computed_trend(ws):
     assert (rows[2024]["member_months"], rows[2024]["market_pmpm"]) == (12, 110.0)
 
 
+def test_cost_by_category_of_a_scope_file(ws, tmp_path):
+    """`--by-category` for a scope from a file: B's Medicare Advantage months (SOURCE.txt)."""
+    scopes = tmp_path / "scopes.yaml"
+    scopes.write_text("scopes:\n  - name: ma\n    product_lines: [medicare_advantage]\n")
+    args = ["cost", "-w", str(ws), "--scopes", str(scopes), "--scope", "ma", "--by-category"]
+    res = runner.invoke(app, [*args, "--json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["service_category"]: r for r in json.loads(res.stdout)}
+    assert {r["year"] for r in rows.values()} == {2024}
+    assert (rows["all"]["member_months"], Decimal(rows["all"]["allowed_amount"])) == (
+        6,
+        Decimal("7550.00"),
+    )
+    assert Decimal(rows["skilled_nursing"]["allowed_amount"]) == Decimal("4000.00")
+    assert rows["skilled_nursing"]["member_months"] == 6
+    assert rows["skilled_nursing"]["allowed_pmpm"] == pytest.approx(4000 / 6)
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0 and "skilled_nursing" in res.stdout
+
+
 def test_cost_table_and_bad_scope(ws):
     res = runner.invoke(app, ["cost", "-w", str(ws)])
     assert res.exit_code == 0 and "2024" in res.stdout

@@ -54,6 +54,10 @@ def test_report_has_the_cost_pages_with_hand_computed_figures(page):
     assert "1,780.83" in page
     assert "69.8%" in page
     assert "Rival Health" in page
+    # by service category: A's 2024 acute stays 19,000 over A's 12 partner-attributed months and
+    # over all 18 member months (A and B); A's year, pharmacy included, 21,400 / 12
+    assert "partner-attributed 2024" in page
+    assert "1,583.33" in page and "1,055.56" in page and "1,783.33" in page
 
 
 def test_report_has_the_quality_page(page):

@@ -203,6 +203,18 @@ DATASETS: dict[str, Dataset] = {
             ),
         ),
         Dataset(
+            "scope_pmpm",
+            "scope_pmpm",
+            "Allowed and paid PMPM by built-in scope, month and service category.",
+            member_level=False,
+            order_by=("scope", "month", "service_category_1", "service_category"),
+            period=("month", "month"),
+            filters={"scope": "scope", "service_category": "service_category_1"},
+            # One month's member months are its members; scopes overlap, so no cells add up.
+            count_column="member_months",
+            dimensions=("scope", "month", "service_category_1", "service_category"),
+        ),
+        Dataset(
             "cost_trend",
             "cost_trend",
             "Risk-adjusted PMPM trend of each built-in scope against the market, and its dollars.",

@@ -21,7 +21,7 @@ from payvider.marts.month_lookup import (
     can_look_up_months,
     month_attributes,
 )
-from payvider.population.scopes import BUILTIN_SCOPES, scope_member_months
+from payvider.population.scopes import BUILTIN_SCOPES, Scope, in_scope, scope_member_months
 
 ALL = "all"
 MONTH_KEY = ("member_id", "payer", "month")
@@ -156,11 +156,19 @@ def cost_pmpm(
         mm = attributed_member_months(member_months, attribution, ("product_line",))
         denominators = mm.group_by(cell).aggregate(member_months=mm.count().cast("int64"))
     costs = costs_with_member_months(member_month_cost, member_months, attribution)
-    costs = costs.filter(costs.enrolled)
+    return pmpm_by_category(denominators, costs.filter(costs.enrolled), cell)
+
+
+def pmpm_by_category(denominators: ir.Table, costs: ir.Table, cell: list[str]) -> ir.Table:
+    """Allowed and paid PMPM of each ``cell`` by service category, plus its total.
+
+    ``denominators``: member months per cell; ``costs``: cost rows of enrolled months with the
+    cell's columns. Each cell gets a ``service_category = 'all'`` row adding up its categories
+    (exact decimals), so cells with member months but no claims still appear.
+    """
     by_category = costs.group_by([*cell, "service_category_1", "service_category"]).aggregate(
         allowed_amount=money_sum(costs.allowed_amount), paid_amount=money_sum(costs.paid_amount)
     )
-    # the total of a cell adds up its categories (exact decimals: the same as adding the rows)
     totals = by_category.group_by(cell).aggregate(
         service_category_1=ibis.literal(ALL),
         service_category=ibis.literal(ALL),
@@ -181,6 +189,68 @@ def cost_pmpm(
     return out.mutate(
         allowed_pmpm=ratio(out.allowed_amount, out.member_months),
         paid_pmpm=ratio(out.paid_amount, out.member_months),
+    )
+
+
+def scope_pmpm(
+    member_month_cost: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table,
+    member_years: ir.Table | None = None,
+    scopes: list[Scope] | None = None,
+) -> ir.Table:
+    """PMPM by scope × month × service category (the built-in scopes unless ``scopes``).
+
+    A scope selects member months by product line, ZIP code, attribution and dates
+    (:mod:`payvider.population.scopes`), which :func:`cost_pmpm`'s cells cannot all express (they
+    have no ZIP code). Each scope and month has a ``service_category = 'all'`` row (total cost of
+    care, pharmacy included, as in ``cost_pmpm``); ``member_months`` is the scope's count that
+    month, the same on every category row.
+    """
+    scopes = list(BUILTIN_SCOPES.values()) if scopes is None else scopes
+    columns = ("product_line", "zip_code")
+    if can_look_up_months(member_years):
+        cells = attributed_month_counts(member_years, member_months, attribution, columns)
+    else:
+        mm = attributed_member_months(member_months, attribution, columns)
+        cells = mm.group_by(["month", *columns, "organization_id", "partner_flag"]).aggregate(
+            member_months=mm.count().cast("int64")
+        )
+    costs = costs_with_member_months(member_month_cost, member_months, attribution)
+    costs = costs.filter(costs.enrolled)
+    parts = []
+    for scope in scopes:
+        months = in_scope(cells, scope)
+        months = months.group_by("month").aggregate(member_months=count_sum(months.member_months))
+        rows = pmpm_by_category(months, in_scope(costs, scope), ["month"])
+        rows = rows.mutate(scope=ibis.literal(scope.name))
+        parts.append(rows.select("scope", *[c for c in rows.columns if c != "scope"]))
+    return ibis.union(*parts, distinct=False)
+
+
+def scope_pmpm_by_year(scope_pmpm: ir.Table) -> ir.Table:
+    """``scope_pmpm`` added up by year: each category's allowed and paid over the scope's member
+    months of the year (the ``all`` rows' member months). Also reads ``cost_pmpm`` given a
+    ``scope`` column, whose ``all`` rows add up to every cell's member months."""
+    t = scope_pmpm.mutate(year=scope_pmpm.month.year().cast("int64"))
+    months = t.filter(t.service_category == ALL)
+    months = months.group_by(["scope", "year"]).aggregate(
+        member_months=count_sum(months.member_months)
+    )
+    amounts = t.group_by(["scope", "year", "service_category_1", "service_category"]).aggregate(
+        allowed_amount=money_sum(t.allowed_amount), paid_amount=money_sum(t.paid_amount)
+    )
+    j = amounts.inner_join(months, ["scope", "year"])
+    return j.select(
+        "scope",
+        "year",
+        "service_category_1",
+        "service_category",
+        "member_months",
+        "allowed_amount",
+        "paid_amount",
+        allowed_pmpm=ratio(j.allowed_amount, j.member_months),
+        paid_pmpm=ratio(j.paid_amount, j.member_months),
     )
 
 

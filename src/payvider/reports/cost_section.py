@@ -14,6 +14,7 @@ from pathlib import Path
 import ibis
 
 from payvider.engine.backends import DuckDBEngine
+from payvider.measures.cost import scope_pmpm_by_year
 from payvider.reports.html import _line_chart, _table
 
 
@@ -145,31 +146,40 @@ def _num(v, digits: int = 1) -> str:
 
 
 def _categories(engine: DuckDBEngine, run_dir: Path) -> str:
-    t = _read(engine, run_dir, "cost_pmpm")
-    mm = (
-        t.filter(t.service_category == "all")
-        .group_by(year=t.month.year())
-        .aggregate(mm=t.member_months.sum())
+    """Allowed PMPM by service category and year: all members and, when the run has
+    ``scope_pmpm``, partner-attributed members beside them."""
+    if (run_dir / "scope_pmpm.parquet").exists():
+        t = _read(engine, run_dir, "scope_pmpm")
+        t = t.filter(t.scope.isin(["all", "partner_attributed"]))
+    else:  # a run from before scope_pmpm: all members, from cost_pmpm
+        t = _read(engine, run_dir, "cost_pmpm")
+        t = t.mutate(scope=ibis.literal("all"))
+    t = scope_pmpm_by_year(t)
+    rows = t.select(
+        "scope",
+        "year",
+        group=t.service_category_1,
+        category=t.service_category,
+        pmpm=t.allowed_pmpm,
     )
-    c = t.filter(t.service_category != "all")
-    spend = c.group_by(
-        year=c.month.year(), group=c.service_category_1, category=c.service_category
-    ).aggregate(allowed=c.allowed_amount.sum())
-    j = spend.inner_join(mm, "year")
-    rows = (
-        j.select("year", "group", "category", pmpm=j.allowed.cast("float64") / j.mm)
-        .order_by(["group", "category", "year"])
-        .to_pyarrow()
-        .to_pylist()
-    )
-    years = sorted({r["year"] for r in rows})
-    table: dict[tuple[str, str], dict[int, float]] = {}
-    for r in rows:
-        table.setdefault((r["group"], r["category"]), {})[r["year"]] = r["pmpm"]
-    return "<h3>PMPM by service category (all members)</h3>" + _table(
-        ["group", "category", *[str(y) for y in years]],
-        [[g, c, *[_money(v.get(y)) for y in years]] for (g, c), v in table.items()],
-        numeric=set(range(2, 2 + len(years))),
+    rows = rows.to_pyarrow().to_pylist()
+    columns = sorted({(r["scope"] != "all", r["year"]) for r in rows})
+    table: dict[tuple[str, str], dict[tuple[bool, int], float]] = {}
+    # every category, then the total (the "all" rows)
+    for r in sorted(rows, key=lambda r: (r["group"] == "all", r["group"], r["category"])):
+        key = ("total", "") if r["group"] == "all" else (r["group"], r["category"])
+        table.setdefault(key, {})[(r["scope"] != "all", r["year"])] = r["pmpm"]
+    labels = [f"{'partner-attributed' if partner else 'all'} {y}" for partner, y in columns]
+    return (
+        "<h3>Allowed PMPM by service category</h3>"
+        "<p class='muted'>Each category's allowed dollars per member month of the population: "
+        "all members, and members attributed to the partner system (table "
+        "<code>scope_pmpm</code>).</p>"
+        + _table(
+            ["group", "category", *labels],
+            [[g, c, *[_money(v.get(k)) for k in columns]] for (g, c), v in table.items()],
+            numeric=set(range(2, 2 + len(columns))),
+        )
     )
 
 
