@@ -1,11 +1,12 @@
 """Cost marts throughput and peak memory on a generated population (DuckDB).
 
 Generates N members with ``payvider.synth`` (unless ``--data`` points at a generated folder); one
-process builds what the cost stages need (final claims, member months, attribution, staged to
-Parquet as a run does), then a fresh process times every cost stage of ``payvider.pipeline`` (service
-categories, stays, PMPM, member-year cost, reconciliation, utilization, leakage, risk scores, trend,
-lag triangle, completion, truncation), each written to Parquet. Prints per-stage seconds, claim
-lines per second over all cost stages and the process's peak memory.
+process builds what the cost stages need (final claims, member months and years, attribution,
+staged to Parquet as a run does), then a fresh process times every cost stage of
+``payvider.pipeline`` (risk scores, service categories, stays, PMPM, scope PMPM, member-year cost,
+reconciliation, utilization, leakage, trend, lag triangle, completion, truncation), each written to
+Parquet. Prints per-stage seconds, claim lines per second over all cost stages, the process's peak
+memory, and the prep process's stages.
 
     python bench/bench_cost.py --members 1000000 [--data DIR]
 """
