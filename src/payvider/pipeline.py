@@ -217,10 +217,14 @@ COST_STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "scope_pmpm",
-        ("member_month_cost", "member_months", "attribution", "member_years"),
+        ("member_month_cost", "member_months", "attribution", "member_years", "cost_pmpm"),
         "Allowed and paid PMPM by built-in scope, month and service category.",
         lambda t, p: scope_pmpm(
-            t["member_month_cost"], t["member_months"], t["attribution"], t.get("member_years")
+            t["member_month_cost"],
+            t["member_months"],
+            t["attribution"],
+            t.get("member_years"),
+            cost_pmpm=t["cost_pmpm"],
         ),
     ),
     Stage(

@@ -299,7 +299,7 @@ def duckdb_tables(runs, workspace_with_fixture, duckdb_engine):
     if "duckdb" not in runs:
         runs["duckdb"] = run_pipeline(workspace_with_fixture, "duckdb").path
     tables = canonical_inputs(duckdb_engine, workspace_with_fixture)
-    for name in ("member_month_cost", "member_months", "attribution"):
+    for name in ("member_month_cost", "member_months", "attribution", "cost_pmpm"):
         tables[name] = duckdb_engine.read_parquet(runs["duckdb"] / f"{name}.parquet")
     return duckdb_engine, tables
 
@@ -344,7 +344,8 @@ def test_trend_risk_adjusted_by_hand(duckdb_tables):
 
 
 def test_scope_pmpm_of_a_custom_scope_with_and_without_member_years(duckdb_tables):
-    """A scope of the run's tables, counted by member-year and by member month alike."""
+    """A scope of the run's tables, counted by member-year, by member month and (without ZIP
+    codes) from cost_pmpm's cells alike."""
     from payvider.marts.member_years import member_years
     from payvider.measures.cost import scope_pmpm
     from payvider.population.scopes import Scope
@@ -368,7 +369,15 @@ def test_scope_pmpm_of_a_custom_scope_with_and_without_member_years(duckdb_table
             tuple(r.values()) for r in engine.to_arrow(expr.order_by(expr.columns)).to_pylist()
         )
 
-    assert rows(by_year) == rows(by_month)
+    from_cells = scope_pmpm(
+        t["member_month_cost"],
+        t["member_months"],
+        t["attribution"],
+        years,
+        scopes,
+        cost_pmpm=t["cost_pmpm"],
+    )
+    assert rows(by_year) == rows(by_month) == rows(from_cells)
     totals = {}
     for r in engine.to_arrow(by_year).to_pylist():
         if r["service_category"] == "all":

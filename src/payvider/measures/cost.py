@@ -198,16 +198,43 @@ def scope_pmpm(
     attribution: ir.Table,
     member_years: ir.Table | None = None,
     scopes: list[Scope] | None = None,
+    cost_pmpm: ir.Table | None = None,
 ) -> ir.Table:
     """PMPM by scope × month × service category (the built-in scopes unless ``scopes``).
 
     A scope selects member months by product line, ZIP code, attribution and dates
-    (:mod:`payvider.population.scopes`), which :func:`cost_pmpm`'s cells cannot all express (they
-    have no ZIP code). Each scope and month has a ``service_category = 'all'`` row (total cost of
-    care, pharmacy included, as in ``cost_pmpm``); ``member_months`` is the scope's count that
-    month, the same on every category row.
+    (:mod:`payvider.population.scopes`). Each scope and month has a ``service_category = 'all'``
+    row (total cost of care, pharmacy included, as in ``cost_pmpm``); ``member_months`` is the
+    scope's count that month, the same on every category row.
+
+    ``cost_pmpm`` (the run's table), when given, serves the scopes that do not select by ZIP
+    code: its cells (month × product line × attributed organization) add up to them exactly, so
+    only ZIP-code scopes read the member-month costs.
     """
     scopes = list(BUILTIN_SCOPES.values()) if scopes is None else scopes
+    by_zip = [s for s in scopes if s.zip_codes or cost_pmpm is None]
+    parts = {s.name: _scope_pmpm_from_cells(cost_pmpm, s) for s in scopes if s not in by_zip}
+    if by_zip:
+        cells, costs = _scope_cells(member_month_cost, member_months, attribution, member_years)
+        for scope in by_zip:
+            months = in_scope(cells, scope)
+            months = months.group_by("month").aggregate(
+                member_months=count_sum(months.member_months)
+            )
+            parts[scope.name] = _named(
+                pmpm_by_category(months, in_scope(costs, scope), ["month"]), scope
+            )
+    return ibis.union(*[parts[s.name] for s in scopes], distinct=False)
+
+
+def _scope_cells(
+    member_month_cost: ir.Table,
+    member_months: ir.Table,
+    attribution: ir.Table,
+    member_years: ir.Table | None,
+) -> tuple[ir.Table, ir.Table]:
+    """Member months by month × product line × ZIP code × attribution, and the cost rows of
+    enrolled months: what any scope selects from."""
     columns = ("product_line", "zip_code")
     if can_look_up_months(member_years):
         cells = attributed_month_counts(member_years, member_months, attribution, columns)
@@ -217,15 +244,21 @@ def scope_pmpm(
             member_months=mm.count().cast("int64")
         )
     costs = costs_with_member_months(member_month_cost, member_months, attribution)
-    costs = costs.filter(costs.enrolled)
-    parts = []
-    for scope in scopes:
-        months = in_scope(cells, scope)
-        months = months.group_by("month").aggregate(member_months=count_sum(months.member_months))
-        rows = pmpm_by_category(months, in_scope(costs, scope), ["month"])
-        rows = rows.mutate(scope=ibis.literal(scope.name))
-        parts.append(rows.select("scope", *[c for c in rows.columns if c != "scope"]))
-    return ibis.union(*parts, distinct=False)
+    return cells, costs.filter(costs.enrolled)
+
+
+def _scope_pmpm_from_cells(cost_pmpm: ir.Table, scope: Scope) -> ir.Table:
+    """A scope without ZIP codes added up from ``cost_pmpm``'s cells."""
+    cells = in_scope(cost_pmpm, scope)
+    totals = cells.filter(cells.service_category == ALL)
+    months = totals.group_by("month").aggregate(member_months=count_sum(totals.member_months))
+    costs = cells.filter(cells.service_category != ALL)
+    return _named(pmpm_by_category(months, costs, ["month"]), scope)
+
+
+def _named(rows: ir.Table, scope: Scope) -> ir.Table:
+    rows = rows.mutate(scope=ibis.literal(scope.name))
+    return rows.select("scope", *[c for c in rows.columns if c != "scope"])
 
 
 def scope_pmpm_by_year(scope_pmpm: ir.Table) -> ir.Table:
