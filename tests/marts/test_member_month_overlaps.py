@@ -13,30 +13,15 @@ import pyarrow as pa
 import pytest
 
 from payvider.marts.member_months import _overlapping_members, member_months
+from payvider.synth.arrowio import arrow_schema
 
 D = dt.date.fromisoformat
-SCHEMA = pa.schema(
-    [
-        ("person_id", pa.string()),
-        ("member_id", pa.string()),
-        ("payer", pa.string()),
-        ("plan", pa.string()),
-        ("product_line", pa.string()),
-        ("gender", pa.string()),
-        ("birth_date", pa.date32()),
-        ("zip_code", pa.string()),
-        ("dual_status_code", pa.string()),
-        ("original_reason_entitlement_code", pa.string()),
-        ("premium_pmpm", pa.decimal128(18, 2)),
-        ("enrollment_start_date", pa.date32()),
-        ("enrollment_end_date", pa.date32()),
-    ]
-)
+# the canonical eligibility declaration; columns a span leaves out are null
+SCHEMA = arrow_schema("eligibility")
 
 
 def _span(member, payer, plan, start, end):
     return {
-        "person_id": None,
         "member_id": member,
         "payer": payer,
         "plan": plan,
@@ -44,9 +29,6 @@ def _span(member, payer, plan, start, end):
         "gender": "female",
         "birth_date": D("1970-01-01"),
         "zip_code": "55401",
-        "dual_status_code": None,
-        "original_reason_entitlement_code": None,
-        "premium_pmpm": None,
         "enrollment_start_date": D(start),
         "enrollment_end_date": D(end),
     }
